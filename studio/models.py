@@ -74,6 +74,8 @@ class Generation(models.Model):
     video_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True)  # read from the stored file
     favourite = models.BooleanField(default=False)
+    # Bumped on every change a card shows, so the live poller can send only changed cards.
+    version = models.PositiveIntegerField(default=0)
     webhook_token = models.CharField(max_length=64, default=_webhook_token, unique=True)
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)

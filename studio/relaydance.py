@@ -368,10 +368,13 @@ class RelayDanceClient:
     def close(self) -> None:
         self._http.close()
 
-    def list_models(self, key: str) -> list[str]:
+    def list_models(self, key: str, *, attempts: int | None = None) -> list[str]:
         """Model ids this key may use (`GET /models`: `data[].id` or a bare list).
-        A 401 means the key is invalid, a 403 valid but restricted (contract §13 item 27)."""
-        data = self._with_retries(lambda: _json(self._call("GET", "models", key=key, op="models")))
+        A 401 means the key is invalid, a 403 valid but restricted (contract §13 item 27).
+        `attempts` overrides `max_get_attempts` (e.g. 1 inside a web request)."""
+        data = self._with_retries(
+            lambda: _json(self._call("GET", "models", key=key, op="models")), attempts
+        )
         items = data.get("data") if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise MalformedResponse("RelayDance sent no model list.")
@@ -535,14 +538,15 @@ class RelayDanceClient:
             raise failure
         return written
 
-    def _with_retries(self, attempt: Callable[[], T]) -> T:
+    def _with_retries(self, attempt: Callable[[], T], attempts: int | None = None) -> T:
         """Run `attempt`, retrying retryable RateLimited/Unavailable with back-off."""
+        limit = max(1, attempts or self.max_get_attempts)
         delay = 1.0
-        for number in range(1, self.max_get_attempts + 1):
+        for number in range(1, limit + 1):
             try:
                 return attempt()
             except (RateLimited, Unavailable) as err:
-                if not err.retryable or number == self.max_get_attempts:
+                if not err.retryable or number == limit:
                     raise
                 hint = err.retry_after if isinstance(err, RateLimited) else None
                 wait = min(hint if hint is not None else delay, MAX_BACKOFF_SECONDS)

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_htmx",
     "django_q",
 ]
@@ -136,6 +137,8 @@ TEMPLATES = [
         },
     },
 ]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"  # our templates/django/forms/field.html
 
 # --- Database ------------------------------------------------------------------------------
 DATABASES = {
