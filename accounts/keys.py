@@ -17,7 +17,7 @@ class KeyCheckFailed(Exception):
 def check_key(raw: str) -> list[str]:
     """The model ids the key may use, or KeyCheckFailed with a message for the user."""
     try:
-        return relaydance.get_client(raw).list_models(raw)
+        return relaydance.get_client(raw).list_models(raw, attempts=1)
     except relaydance.KeyRejected as exc:
         if exc.status_code == 403:
             raise KeyCheckFailed(_("RelayDance knows this key but refused it: %(reason)s") % {"reason": exc.message}) from None

@@ -83,6 +83,14 @@ class Generation(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)  # upstream reached a final state
     stored_at = models.DateTimeField(null=True, blank=True)  # video saved: ready
 
+    # The form's one-time token: a double-clicked submit creates one generation.
+    client_token = models.CharField(max_length=64, blank=True)
+    # When a worker claimed the current step (submit or fetch), to spot dead workers.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set (and committed) right before the create request leaves: after a crash, a
+    # generation without it was provably never sent and may be submitted again.
+    create_sent_at = models.DateTimeField(null=True, blank=True)
+
     polls = models.PositiveIntegerField(default=0)
     poll_failures = models.PositiveSmallIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
@@ -91,6 +99,13 @@ class Generation(models.Model):
     objects = GenerationQuerySet.as_manager()
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "client_token"],
+                condition=~models.Q(client_token=""),
+                name="one_generation_per_form_token",
+            )
+        ]
         indexes = [
             models.Index(fields=["team", "-created", "-id"], name="gallery_order"),
             models.Index(fields=["status", "next_poll_at"], name="due_for_poll"),

@@ -426,12 +426,13 @@ class RelayDanceClient:
             )
         return task
 
-    def get_generation(self, key: str, task_id: str) -> Task:
-        """Poll one task, retrying 429/5xx/timeouts. NotFound for 404 or 400
-        `task_not_exist`; MalformedResponse for a non-JSON answer."""
+    def get_generation(self, key: str, task_id: str, *, attempts: int | None = None) -> Task:
+        """Poll one task, retrying 429/5xx/timeouts (`attempts` overrides the client's
+        default; the sweep passes 1 and schedules its own back-off). NotFound for 404 or
+        400 `task_not_exist`; MalformedResponse for a non-JSON answer."""
         path = f"video/generations/{quote(task_id, safe='')}"
         task = self._with_retries(
-            lambda: parse_task(_json(self._call("GET", path, key=key, op="poll")))
+            lambda: parse_task(_json(self._call("GET", path, key=key, op="poll"))), attempts
         )
         return task if task.task_id else replace(task, task_id=task_id)
 

@@ -74,6 +74,18 @@ SANDBOX_KEY_PREFIX = "sk-sandbox-"
 SANDBOX_QUEUE_SECONDS = float(env_str("SANDBOX_QUEUE_SECONDS", "1") or 1)
 SANDBOX_RUN_SECONDS = float(env_str("SANDBOX_RUN_SECONDS", "4") or 4)
 
+# --- Following tasks ------------------------------------------------------------------------
+# First poll this long after submit, then every POLL_FIRST_SECONDS for a minute, 10 s up to
+# five minutes, 30 s after that; a task still unfinished after the deadline fails as timed out.
+POLL_FIRST_SECONDS = float(env_str("POLL_FIRST_SECONDS", "4") or 4)
+GENERATION_DEADLINE_SECONDS = env_int("GENERATION_DEADLINE_SECONDS", 30 * 60)
+SWEEP_THREADS = env_int("SWEEP_THREADS", 8)
+SWEEP_BUDGET_SECONDS = env_int("SWEEP_BUDGET_SECONDS", 50)
+MAX_VIDEO_MB = env_int("MAX_VIDEO_MB", 500)
+# Webhooks need a public https SITE_URL; unset means "on exactly when SITE_URL is public".
+WEBHOOKS_ENABLED = env_bool("WEBHOOKS_ENABLED", False) if env_str("WEBHOOKS_ENABLED") else None
+WEBHOOK_MAX_BYTES = 64 * 1024
+
 # --- API-key encryption (independent of SECRET_KEY so either can rotate) -----------------
 STUDIO_ENCRYPTION_KEYS = env_list("STUDIO_ENCRYPTION_KEYS")
 if not STUDIO_ENCRYPTION_KEYS:

@@ -147,3 +147,30 @@ def test_callback_url_receives_the_final_task_json(relay, receiver):
     while retry_locked(sent_at) is None:
         assert time.monotonic() < give_up, "callback_sent_at never set"
         time.sleep(0.05)
+
+
+def test_concurrent_polls_of_a_due_task_make_the_clip_once(relay, monkeypatch):
+    import studio.sandbox.models as sandbox_models
+
+    calls = []
+    real_make_clip = sandbox_models.make_clip
+
+    def counting_make_clip(**kwargs):
+        calls.append(kwargs)
+        time.sleep(0.3)  # widen the window in which the other polls arrive
+        return real_make_clip(**kwargs)
+
+    monkeypatch.setattr(sandbox_models, "make_clip", counting_make_clip)
+    req = GenerationRequest(model="doubao-seedance-2-0-720p", prompt="Race [run=0.1]", seconds=4)
+    task_id = relay.create_generation(KEY, req).task_id
+    time.sleep(0.5)  # queue 0.2 s + run 0.1 s: due now
+    statuses: list[str] = []
+    threads = [threading.Thread(target=lambda: statuses.append(relay.get_generation(KEY, task_id).status))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(statuses) <= {"running", "succeeded"} and len(statuses) == 4
+    assert wait_until_final(relay, task_id).status == "succeeded"
+    assert len(calls) == 1

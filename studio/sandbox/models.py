@@ -23,7 +23,7 @@ from django.db import OperationalError, connection, models
 from django.db.models import F
 
 from studio.catalogue import get_spec, resolution_for
-from studio.sandbox.video import FPS, ClipError, frame_size, make_clip
+from studio.sandbox.video import FPS, frame_size, make_clip
 
 log = logging.getLogger("studio.sandbox")
 
@@ -197,17 +197,20 @@ class SandboxTask(models.Model):
             time.sleep(0.1)
 
     def _render(self) -> None:
+        """Make and store the clip of a claimed (RENDERING) task; on any error fail the task,
+        so it never stays claimed."""
         try:
             data = make_clip(prompt=self.body.get("prompt", ""), ratio=self.ratio,
                              seconds=self.seconds, audio=self.wants_audio)
-        except (ClipError, OSError) as exc:
-            log.error("Sandbox task %s: could not render the clip: %s", self.task_id, exc)
-            retry_locked(lambda: SandboxTask.objects.filter(pk=self.pk).update(
-                outcome=self.FAIL, error="Sandbox: could not render the clip"
-            ))
-            return
-        name = default_storage.save(f"sandbox/videos/{self.task_id}.mp4", ContentFile(data))
-        retry_locked(lambda: SandboxTask.objects.filter(pk=self.pk).update(video=name, outcome=self.SUCCEED))
+            name = default_storage.save(f"sandbox/videos/{self.task_id}.mp4", ContentFile(data))
+        except Exception as exc:  # ClipError, OSError, any storage backend error
+            log.error("Sandbox task %s: could not make the clip: %s", self.task_id, exc)
+            outcome, error, name = self.FAIL, "Sandbox: could not render the clip", ""
+        else:
+            outcome, error = self.SUCCEED, ""
+        retry_locked(lambda: SandboxTask.objects.filter(pk=self.pk).update(
+            video=name, outcome=outcome, error=error
+        ))
 
     def as_json(self, now: datetime, media_url: str) -> dict[str, Any]:
         """The task as `GET /video/generations/{task_id}` answers it (contract §5)."""

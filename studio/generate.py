@@ -1,0 +1,70 @@
+"""Views that start generations: the form post, retry and remix."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from studio.forms import GenerationForm
+from studio.models import Generation
+from studio.pipeline import create_generation, retry_generation
+
+
+def _get_generation_for_user(request: HttpRequest, code) -> Generation:
+    return get_object_or_404(Generation, code=code, team__memberships__user=request.user)
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def create(request: HttpRequest) -> HttpResponse:
+    team = request.user.get_current_team()
+    form = GenerationForm(request.POST, request.FILES, user=request.user, team=team)
+    if not form.is_valid():
+        if request.htmx:
+            response = render(request, "studio/_form.html", {"form": form}, status=422)
+            response["HX-Retarget"] = "#generate-form"
+            response["HX-Reswap"] = "outerHTML"
+            return response
+        from studio.views import studio_page  # the page with this bound form
+
+        return studio_page(request, form=form, status=422)
+    generation, created = create_generation(request.user, team, form)
+    if not request.htmx:
+        if created:
+            messages.success(request, _("Queued. Your video will appear in the gallery when it is ready."))
+        return redirect("studio:home")
+    fresh = GenerationForm(user=request.user, team=team, initial=_sticky(form.cleaned_data))
+    ctx = {"generation": generation, "form": fresh, "created": created}
+    return render(request, "studio/_created.html", ctx, status=201 if created else 200)
+
+
+def _sticky(data) -> dict:
+    """Settings worth keeping for the next generation (not the prompt or references)."""
+    return {k: data[k] for k in ("model", "seconds", "ratio", "resolution", "generate_audio") if k in data}
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def retry(request: HttpRequest, code) -> HttpResponse:
+    generation = _get_generation_for_user(request, code)
+    if generation.status != Generation.Status.FAILED:
+        return redirect("studio:home")
+    new = retry_generation(generation, request.user)
+    if request.htmx:
+        return render(request, "studio/_created.html", {"generation": new, "created": True}, status=201)
+    messages.success(request, _("Retrying as a new generation."))
+    return redirect("studio:home")
+
+
+@login_required
+def remix(request: HttpRequest, code) -> HttpResponse:
+    generation = _get_generation_for_user(request, code)
+    from studio.views import studio_page
+
+    form = GenerationForm(user=request.user, team=generation.team, initial=GenerationForm.initial_from(generation))
+    return studio_page(request, form=form, remix_of=generation)

@@ -1,0 +1,132 @@
+"""Creating, retrying and deleting generations: the flows that span models, storage and jobs."""
+
+import logging
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from accounts.models import Team, User
+from studio.forms import GenerationForm
+from studio.models import Generation, Lease, Reference
+
+log = logging.getLogger("studio.pipeline")
+
+
+def enqueue(func: str, pk: int | None = None) -> None:
+    """Queue a job by dotted name with a primary key only (never a key or an instance)."""
+    args = (pk,) if pk is not None else ()
+    async_task(func, *args, q_options={"task_name": f"{func.rsplit('.', 1)[-1]}-{pk or ''}"})
+
+
+def enqueue_on_commit(func: str, pk: int | None = None) -> None:
+    transaction.on_commit(lambda: enqueue(func, pk))
+
+
+def kick_sweep() -> None:
+    """Start a sweep now unless one holds the lease (it keeps itself going while work is pending)."""
+    if not Lease.objects.filter(name="sweep", expires_at__gt=timezone.now()).exists():
+        enqueue_on_commit("studio.tasks.sweep")
+
+
+def webhooks_enabled() -> bool:
+    if settings.WEBHOOKS_ENABLED is not None:
+        return settings.WEBHOOKS_ENABLED
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    return settings.SITE_URL.startswith("https://") and host not in {"localhost", "127.0.0.1", "::1"}
+
+
+def callback_url(generation: Generation) -> str | None:
+    if not webhooks_enabled():
+        return None
+    return f"{settings.SITE_URL}/hooks/relaydance/{generation.webhook_token}/"
+
+
+def create_generation(user: User, team: Team, form: GenerationForm) -> tuple[Generation, bool]:
+    """Save a valid form as a queued generation with its references, and enqueue the submit
+    on commit. Returns (generation, created); a resubmitted form token returns the first one."""
+    data = form.cleaned_data
+    existing = Generation.objects.filter(creator=user, client_token=data["client_token"]).first()
+    if existing:
+        return existing, False
+    modes = {r.kind for r in form.references}
+    mode = (
+        Generation.Mode.FRAMES
+        if modes & {Reference.Kind.FIRST_FRAME, Reference.Kind.LAST_FRAME}
+        else Generation.Mode.REFERENCE if modes else Generation.Mode.TEXT
+    )
+    try:
+        with transaction.atomic():
+            generation = Generation.objects.create(
+                team=team, creator=user, model=data["model"], prompt=data["prompt"].strip(),
+                seconds=data["seconds"], ratio=data["ratio"], resolution=data["resolution"],
+                generate_audio=data["generate_audio"], mode=mode, client_token=data["client_token"],
+            )
+            for ref in form.references:
+                _save_reference(generation, ref)
+            enqueue_on_commit("studio.tasks.submit_generation", generation.pk)
+    except IntegrityError:
+        # The same form token won a race with us (double click): answer the first one.
+        return Generation.objects.get(creator=user, client_token=data["client_token"]), False
+    log.info("generation=%s created model=%s mode=%s refs=%d", generation.code, generation.model, mode, len(form.references))
+    return generation, True
+
+
+def _save_reference(generation: Generation, ref) -> Reference:
+    reference = Reference(generation=generation, kind=ref.kind, position=ref.position, url=ref.url)
+    if ref.upload is not None:
+        reference.name, reference.content_type, reference.size = ref.name, ref.content_type, ref.upload.size
+        ref.upload.seek(0)
+        reference.file.save(ref.name or "upload", ref.upload, save=False)
+    elif ref.source is not None:
+        source = ref.source
+        reference.url, reference.name, reference.content_type, reference.size = (
+            source.url, source.name, source.content_type, source.size,
+        )
+        if source.file:
+            with source.file.open("rb") as fh:
+                reference.file.save(source.name or source.file.name, ContentFile(fh.read()), save=False)
+    reference.save()
+    return reference
+
+
+def retry_generation(generation: Generation, user: User) -> Generation:
+    """A new queued generation with the same inputs (references copied from storage)."""
+    with transaction.atomic():
+        retry = Generation.objects.create(
+            team=generation.team, creator=user, retry_of=generation, model=generation.model,
+            prompt=generation.prompt, seconds=generation.seconds, ratio=generation.ratio,
+            resolution=generation.resolution, generate_audio=generation.generate_audio, mode=generation.mode,
+        )
+        for source in generation.references.all():
+            copy = Reference(generation=retry, kind=source.kind, position=source.position, url=source.url,
+                             name=source.name, content_type=source.content_type, size=source.size)
+            if source.file:
+                with source.file.open("rb") as fh:
+                    copy.file.save(source.name or "reference", ContentFile(fh.read()), save=False)
+            copy.save()
+        enqueue_on_commit("studio.tasks.submit_generation", retry.pk)
+    log.info("generation=%s retry of=%s", retry.code, generation.code)
+    return retry
+
+
+def delete_generation(generation: Generation) -> None:
+    """Delete the row, then its video, poster and reference files from storage."""
+    files = [generation.video, generation.poster, *(ref.file for ref in generation.references.all())]
+    names = [(f.storage, f.name) for f in files if f]
+    generation.delete()
+    for storage, name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            log.warning("could not delete %s from storage", name)
+    log.info("generation=%s deleted", generation.code)
+
+
+def bump(queryset, **changes) -> int:
+    """A conditional update that also bumps the card version, so live pages see it."""
+    return queryset.update(version=F("version") + 1, **changes)

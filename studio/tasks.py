@@ -1,0 +1,394 @@
+"""django-q2 jobs: submit a generation, sweep the tasks in flight, fetch finished videos.
+
+Every job takes a primary key (or nothing), claims its row with a conditional update, does
+one thing and writes the result: the database row is the truth, so a killed worker loses
+nothing. The rules that matter:
+- A create request is never sent twice. `create_sent_at` is committed right before sending;
+  a generation that has it and no task id ends "failed: outcome unknown", never re-sent.
+- The sweep is the only poller. One runs at a time (the "sweep" lease); it keeps itself
+  going while anything is pending, and a one-minute schedule restarts it as a safety net.
+"""
+
+import logging
+import os
+import socket
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import close_old_connections
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.crypto import DecryptionError
+from accounts.models import ApiKey
+from studio import media, pipeline, relaydance
+from studio.models import Generation, Lease, Reference
+from studio.pipeline import bump, enqueue
+from studio.failures import failure_message
+
+log = logging.getLogger("studio.tasks")
+S = Generation.Status
+TICK_SECONDS = 0.5
+MAX_SUBMIT_ATTEMPTS = 5
+MAX_FETCH_ATTEMPTS = 5
+MAX_POLL_FAILURES = 20
+UNKNOWN_OUTCOME = (
+    "RelayDance may or may not have received this request (the connection dropped after it "
+    "was sent), so Studio did not send it again. Check your RelayDance console, or retry."
+)
+
+
+def stale_after() -> timedelta:
+    """A claim older than the job timeout belongs to a worker that died."""
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 30)
+
+
+def poll_delay(generation: Generation, now) -> float:
+    age = (now - (generation.submitted_at or now)).total_seconds()
+    if age < 60:
+        return settings.POLL_FIRST_SECONDS
+    return 10.0 if age < 300 else 30.0
+
+
+def _key_for(generation: Generation) -> str | None:
+    api_key = ApiKey.objects.filter(user_id=generation.creator_id).first()
+    if api_key is None:
+        return None
+    try:
+        return api_key.reveal()
+    except DecryptionError:
+        log.error("generation=%s the creator's API key cannot be decrypted", generation.code)
+        return None
+
+
+def fail(generation_pk: int, message: str, *, from_status=None, **extra) -> int:
+    qs = Generation.objects.filter(pk=generation_pk)
+    qs = qs.filter(status=from_status) if from_status else qs.exclude(status__in=[S.READY, S.FAILED])
+    done = bump(qs, status=S.FAILED, error=message, finished_at=timezone.now(), claimed_at=None, next_poll_at=None, **extra)
+    if done:
+        log.info("generation=%s failed: %s", generation_pk, message)
+    return done
+
+
+# --- submit -------------------------------------------------------------------------------
+
+
+def submit_generation(pk: int) -> None:
+    """queued → submitting → running. Uploads local references, then creates the task once."""
+    now = timezone.now()
+    if not bump(Generation.objects.filter(pk=pk, status=S.QUEUED), status=S.SUBMITTING, claimed_at=now):
+        return
+    generation = Generation.objects.get(pk=pk)
+    key = _key_for(generation)
+    if key is None:
+        fail(pk, "Your RelayDance API key is missing. Add it on the API key page, then retry.")
+        return
+    client = relaydance.get_client(key)
+    try:
+        req = _build_request(client, key, generation)
+    except relaydance.RelayDanceError as exc:  # nothing was created: uploads are free
+        _submit_refused(generation, exc, stage="upload")
+        return
+    Generation.objects.filter(pk=pk).update(create_sent_at=timezone.now())
+    try:
+        task = client.create_generation(key, req)
+    except relaydance.OutcomeUnknown:
+        fail(pk, UNKNOWN_OUTCOME)
+    except relaydance.RelayDanceError as exc:
+        _submit_refused(generation, exc, stage="create")
+    else:
+        now = timezone.now()
+        bump(
+            Generation.objects.filter(pk=pk, status=S.SUBMITTING),
+            status=S.RUNNING, task_id=task.task_id, upstream_status=task.raw_status, submitted_at=now,
+            next_poll_at=now + timedelta(seconds=settings.POLL_FIRST_SECONDS), claimed_at=None, poll_failures=0,
+        )
+        log.info("generation=%s submitted task=%s", generation.code, task.task_id)
+        pipeline.kick_sweep()
+
+
+def _build_request(client, key: str, generation: Generation) -> relaydance.GenerationRequest:
+    urls: dict[str, list[str]] = {kind: [] for kind in Reference.Kind}
+    for ref in generation.references.order_by("kind", "position"):
+        if ref.file:
+            with ref.file.open("rb") as fh:
+                uploaded = client.upload_file(key, fh, filename=ref.name or Path(ref.file.name).name,
+                                              content_type=ref.content_type or "application/octet-stream")
+            urls[ref.kind].append(uploaded.url)
+        else:
+            urls[ref.kind].append(ref.url)
+    spec_audio = relaydance_audio(generation)
+    return relaydance.GenerationRequest(
+        model=generation.model, prompt=generation.prompt, seconds=generation.seconds,
+        ratio=generation.ratio, resolution=generation.resolution, generate_audio=spec_audio,
+        callback_url=pipeline.callback_url(generation),
+        images=urls[Reference.Kind.IMAGE], videos=urls[Reference.Kind.VIDEO], audio=urls[Reference.Kind.AUDIO],
+        first_frame=(urls[Reference.Kind.FIRST_FRAME] or [None])[0],
+        last_frame=(urls[Reference.Kind.LAST_FRAME] or [None])[0],
+    )
+
+
+def relaydance_audio(generation: Generation) -> bool | None:
+    """`generate_audio` is sent only to models that take it as a toggle (Seedance 2.0)."""
+    from studio.catalogue import get_spec
+
+    return generation.generate_audio if get_spec(generation.model).audio == "toggle" else None
+
+
+def _submit_refused(generation: Generation, exc: relaydance.RelayDanceError, *, stage: str) -> None:
+    """A definite refusal. 429 and never-sent connection failures go back to the queue (nothing
+    was created upstream); everything else fails with a message the user can act on."""
+    definite_retry = isinstance(exc, relaydance.RateLimited) or (
+        isinstance(exc, relaydance.Unavailable) and (exc.connect_failed or stage == "upload")
+    )
+    if definite_retry and generation.poll_failures + 1 < MAX_SUBMIT_ATTEMPTS:
+        delay = getattr(exc, "retry_after", None) or min(5 * 2**generation.poll_failures, 60)
+        updated = bump(
+            Generation.objects.filter(pk=generation.pk, status=S.SUBMITTING),
+            status=S.QUEUED, claimed_at=None, create_sent_at=None, poll_failures=generation.poll_failures + 1,
+            next_poll_at=timezone.now() + timedelta(seconds=delay),
+        )
+        if updated:
+            log.info("generation=%s submit deferred %.0fs: %s", generation.code, delay, type(exc).__name__)
+            pipeline.kick_sweep()
+        return
+    if isinstance(exc, relaydance.Unavailable) and stage == "create":
+        fail(generation.pk, UNKNOWN_OUTCOME)
+        return
+    fail(generation.pk, failure_message(exc, stage=stage))
+
+
+# --- sweep --------------------------------------------------------------------------------
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _take_lease(holder: str, seconds: float) -> bool:
+    now = timezone.now()
+    Lease.objects.get_or_create(name="sweep", defaults={"expires_at": now - timedelta(seconds=1)})
+    return bool(
+        Lease.objects.filter(Q(name="sweep") & (Q(expires_at__lte=now) | Q(holder=holder))).update(
+            holder=holder, expires_at=now + timedelta(seconds=seconds)
+        )
+    )
+
+
+def _release_lease(holder: str) -> None:
+    Lease.objects.filter(name="sweep", holder=holder).update(expires_at=timezone.now(), holder="")
+
+
+def sweep() -> None:
+    """Poll every due task (concurrently), hand finished ones to fetch, and repair work that
+    a dead worker left behind. Runs up to SWEEP_BUDGET_SECONDS, then re-queues itself if
+    anything is still pending."""
+    holder = _holder()
+    budget = settings.SWEEP_BUDGET_SECONDS
+    if not _take_lease(holder, budget + 30):
+        return
+    keep_going = False
+    started = time.monotonic()
+    last_housekeeping = 0.0
+    try:
+        with ThreadPoolExecutor(max_workers=settings.SWEEP_THREADS, thread_name_prefix="poll") as pool:
+            while time.monotonic() - started < budget:
+                polled = poll_due(pool)
+                if time.monotonic() - last_housekeeping >= 5:
+                    housekeeping()
+                    last_housekeeping = time.monotonic()
+                if not polled and not Generation.objects.pending().exists():
+                    break
+                time.sleep(TICK_SECONDS)
+            else:
+                keep_going = True
+    finally:
+        _release_lease(holder)
+        close_old_connections()
+    if keep_going:
+        enqueue("studio.tasks.sweep")
+
+
+def poll_due(pool: ThreadPoolExecutor, limit: int = 200) -> int:
+    """Poll the running generations whose next poll is due; returns how many were polled."""
+    now = timezone.now()
+    due = list(
+        Generation.objects.filter(status=S.RUNNING, next_poll_at__lte=now)
+        .order_by("next_poll_at")
+        .only("pk", "code", "creator_id", "task_id", "upstream_status", "submitted_at", "polls", "poll_failures")[:limit]
+    )
+    if not due:
+        return 0
+    keys: dict[int, str | None] = {}
+    for generation in due:
+        if generation.creator_id not in keys:
+            keys[generation.creator_id] = _key_for(generation)
+    results = list(pool.map(lambda g: _poll_one(g, keys[g.creator_id]), due))
+    still_running = [g for g, outcome in zip(due, results) if apply_poll(g, outcome, now)]
+    if still_running:
+        Generation.objects.bulk_update(still_running, ["polls", "poll_failures", "upstream_status", "next_poll_at"])
+    return len(due)
+
+
+def _poll_one(generation: Generation, key: str | None):
+    """Runs in a pool thread: HTTP only, no database."""
+    if key is None:
+        return relaydance.KeyRejected("missing", status_code=None)
+    try:
+        return relaydance.get_client(key).get_generation(key, generation.task_id, attempts=1)
+    except relaydance.RelayDanceError as exc:
+        return exc
+
+
+def apply_poll(generation: Generation, outcome, now) -> bool:
+    """Record one poll. Returns True when the generation stays running (for bulk update)."""
+    running = Generation.objects.filter(pk=generation.pk, status=S.RUNNING)
+    generation.polls += 1
+    deadline = generation.submitted_at + timedelta(seconds=settings.GENERATION_DEADLINE_SECONDS)
+    if isinstance(outcome, relaydance.Task):
+        if outcome.status == "succeeded" and outcome.video_url:
+            bump(running, status=S.SUCCEEDED, video_url=outcome.video_url, upstream_status=outcome.raw_status,
+                 polls=generation.polls, finished_at=now, claimed_at=None, next_poll_at=now + stale_after())
+            pipeline.enqueue_on_commit("studio.tasks.fetch_video", generation.pk)
+            return False
+        if outcome.status == "failed":
+            fail(generation.pk, outcome.error or relaydance.GENERIC_FAILURE, from_status=S.RUNNING, polls=generation.polls)
+            return False
+        if outcome.status == "succeeded":  # no URL yet: contract §13 item 15
+            generation.poll_failures += 1
+            if generation.poll_failures >= 3:
+                fail(generation.pk, "RelayDance said the video is finished but gave no link to it.", from_status=S.RUNNING)
+                return False
+        else:
+            generation.poll_failures = 0
+        if outcome.raw_status != generation.upstream_status:
+            running.update(version=F("version") + 1)
+        generation.upstream_status = outcome.raw_status
+        delay = poll_delay(generation, now)
+    elif isinstance(outcome, relaydance.NotFound):
+        generation.poll_failures += 1
+        if generation.poll_failures >= 3:
+            fail(generation.pk, "RelayDance no longer knows this task (not found).", from_status=S.RUNNING)
+            return False
+        delay = poll_delay(generation, now)
+    elif isinstance(outcome, relaydance.KeyRejected):
+        fail(generation.pk, failure_message(outcome, stage="poll"), from_status=S.RUNNING)
+        return False
+    else:  # rate limited, unavailable, malformed: back off, keep following
+        generation.poll_failures += 1
+        retry_after = getattr(outcome, "retry_after", None)
+        delay = retry_after or min(poll_delay(generation, now) * 2**generation.poll_failures, 60)
+        if generation.poll_failures >= MAX_POLL_FAILURES and now > deadline:
+            fail(generation.pk, "RelayDance kept failing to answer about this task.", from_status=S.RUNNING)
+            return False
+    if now > deadline:
+        minutes = settings.GENERATION_DEADLINE_SECONDS // 60
+        fail(generation.pk, f"Timed out: RelayDance did not finish within {minutes} minutes.", from_status=S.RUNNING)
+        return False
+    generation.next_poll_at = now + timedelta(seconds=delay)
+    return True
+
+
+def housekeeping() -> None:
+    """Repair what dead workers or lost queue messages left: re-enqueue submits and fetches
+    that are due, and settle submits whose worker died."""
+    now = timezone.now()
+    stale = now - stale_after()
+    for pk, sent in Generation.objects.filter(status=S.SUBMITTING, claimed_at__lt=stale).values_list("pk", "create_sent_at"):
+        if sent is None:  # provably never sent: submit again
+            bump(Generation.objects.filter(pk=pk, status=S.SUBMITTING), status=S.QUEUED, claimed_at=None, next_poll_at=now)
+        else:
+            fail(pk, UNKNOWN_OUTCOME, from_status=S.SUBMITTING)
+    queued = Generation.objects.filter(status=S.QUEUED).filter(
+        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, created__lt=now - timedelta(seconds=60))
+    )
+    for pk in list(queued.values_list("pk", flat=True)[:200]):
+        Generation.objects.filter(pk=pk).update(next_poll_at=now + stale_after())
+        enqueue("studio.tasks.submit_generation", pk)
+    fetchable = Generation.objects.filter(status=S.SUCCEEDED, next_poll_at__lte=now).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
+    )
+    for pk in list(fetchable.values_list("pk", flat=True)[:200]):
+        Generation.objects.filter(pk=pk).update(next_poll_at=now + stale_after())
+        enqueue("studio.tasks.fetch_video", pk)
+
+
+# --- fetch --------------------------------------------------------------------------------
+
+
+def fetch_video(pk: int) -> None:
+    """succeeded → ready: stream the MP4 into storage, make a poster. A failed download is
+    retried later (the upstream URL is kept until the file is stored); an expired URL is
+    refreshed by polling once more."""
+    now = timezone.now()
+    claim = Generation.objects.filter(pk=pk, status=S.SUCCEEDED).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - stale_after()))
+    if not claim.update(claimed_at=now):
+        return
+    generation = Generation.objects.select_related("team").get(pk=pk)
+    client = relaydance.get_client("")
+    with tempfile.TemporaryDirectory(prefix="studio-fetch-") as tmp:
+        path = Path(tmp) / "video.mp4"
+        try:
+            with open(path, "wb") as fh:
+                size = client.download(generation.video_url, fh, max_bytes=settings.MAX_VIDEO_MB * 1024 * 1024)
+        except relaydance.Gone:
+            _refresh_or_fail(generation)
+            return
+        except relaydance.TooLarge:
+            fail(pk, f"The finished video is larger than Studio's {settings.MAX_VIDEO_MB} MB limit.", from_status=S.SUCCEEDED)
+            return
+        except relaydance.RelayDanceError as exc:
+            _fetch_later(generation, exc)
+            return
+        if not media.looks_like_mp4(path):
+            fail(pk, "RelayDance returned a file that is not an MP4 video.", from_status=S.SUCCEEDED)
+            return
+        duration = media.probe_duration(path)
+        poster = media.make_poster(path, duration)
+        _store(generation, path, size, duration, poster)
+
+
+def _store(generation: Generation, path: Path, size: int, duration: float | None, poster: bytes | None) -> None:
+    with open(path, "rb") as fh:
+        generation.video.save("video.mp4", File(fh), save=False)
+    if poster:
+        generation.poster.save("poster.jpg", ContentFile(poster), save=False)
+    stored = bump(
+        Generation.objects.filter(pk=generation.pk, status=S.SUCCEEDED),
+        status=S.READY, video=generation.video.name, poster=generation.poster.name or "", video_bytes=size,
+        duration=duration, stored_at=timezone.now(), video_url="", claimed_at=None, next_poll_at=None,
+    )
+    if not stored:  # deleted (or settled) while we downloaded: drop the orphan files
+        for name in filter(None, [generation.video.name, generation.poster.name]):
+            generation.video.storage.delete(name)
+        return
+    log.info("generation=%s ready bytes=%d duration=%s", generation.code, size, duration)
+
+
+def _refresh_or_fail(generation: Generation) -> None:
+    if generation.fetch_attempts >= 1:
+        fail(generation.pk, "The video link expired before Studio could save the video.", from_status=S.SUCCEEDED)
+        return
+    Generation.objects.filter(pk=generation.pk, status=S.SUCCEEDED).update(
+        status=S.RUNNING, claimed_at=None, fetch_attempts=generation.fetch_attempts + 1, next_poll_at=timezone.now()
+    )
+    pipeline.kick_sweep()
+
+
+def _fetch_later(generation: Generation, exc: relaydance.RelayDanceError) -> None:
+    attempts = generation.fetch_attempts + 1
+    if attempts >= MAX_FETCH_ATTEMPTS:
+        fail(generation.pk, f"Studio could not download the finished video: {exc.message}", from_status=S.SUCCEEDED)
+        return
+    Generation.objects.filter(pk=generation.pk, status=S.SUCCEEDED).update(
+        claimed_at=None, fetch_attempts=attempts, next_poll_at=timezone.now() + timedelta(seconds=5 * 2**attempts)
+    )
+    log.info("generation=%s download failed (%s), will retry", generation.code, type(exc).__name__)
+    pipeline.kick_sweep()
