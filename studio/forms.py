@@ -119,7 +119,10 @@ class GenerationForm(forms.Form):
         self.references: list[RefInput] = []
 
     def _keep_ref_ids(self) -> list[int]:
-        raw = self.data.getlist("keep_refs") if self.is_bound else self.initial.get("keep_refs", [])
+        if self.is_bound:
+            raw = self.data.getlist("keep_refs") if hasattr(self.data, "getlist") else self.data.get("keep_refs", [])
+        else:
+            raw = self.initial.get("keep_refs", [])
         return [int(v) for v in raw if str(v).isdigit()]
 
     @classmethod

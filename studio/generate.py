@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -11,10 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from studio.forms import GenerationForm
 from studio.models import Generation
 from studio.pipeline import create_generation, retry_generation
-
-
-def _get_generation_for_user(request: HttpRequest, code) -> Generation:
-    return get_object_or_404(Generation, code=code, team__memberships__user=request.user)
+from studio.views import _get_generation_for_user, render_studio_page
 
 
 @login_required
@@ -29,9 +26,7 @@ def create(request: HttpRequest) -> HttpResponse:
             response["HX-Retarget"] = "#generate-form"
             response["HX-Reswap"] = "outerHTML"
             return response
-        from studio.views import studio_page  # the page with this bound form
-
-        return studio_page(request, form=form, status=422)
+        return render_studio_page(request, form=form, status=422)
     generation, created = create_generation(request.user, team, form)
     if not request.htmx:
         if created:
@@ -64,7 +59,5 @@ def retry(request: HttpRequest, code) -> HttpResponse:
 @login_required
 def remix(request: HttpRequest, code) -> HttpResponse:
     generation = _get_generation_for_user(request, code)
-    from studio.views import studio_page
-
     form = GenerationForm(user=request.user, team=generation.team, initial=GenerationForm.initial_from(generation))
-    return studio_page(request, form=form, remix_of=generation)
+    return render_studio_page(request, form=form)

@@ -70,7 +70,7 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 # Where the worker reaches the sandbox; keys starting "sk-sandbox-" are sent there.
 SANDBOX_BASE_URL = (env_str("SANDBOX_BASE_URL", f"{SITE_URL}/sandbox/v1") or "").rstrip("/")
 SANDBOX_KEY_PREFIX = "sk-sandbox-"
-# Seconds a sandbox task spends queued, then running (scaled by the requested length).
+# Seconds a sandbox task spends queued, then running (prompt tags [slow], [run=N] change it).
 SANDBOX_QUEUE_SECONDS = float(env_str("SANDBOX_QUEUE_SECONDS", "1") or 1)
 SANDBOX_RUN_SECONDS = float(env_str("SANDBOX_RUN_SECONDS", "4") or 4)
 
@@ -179,7 +179,7 @@ REDIS_URL = env_str("REDIS_URL")
 # `retry` (re-delivery by the ORM broker) stays well above it: a job is never run twice
 # because it was slow.
 Q_CLUSTER = {
-    "name": "studio",
+    "name": env_str("Q_CLUSTER_NAME", "studio"),
     "workers": env_int("Q_WORKERS", 2),
     "timeout": env_int("Q_TIMEOUT", 300),
     "retry": env_int("Q_RETRY", 420),
@@ -192,6 +192,8 @@ Q_CLUSTER = {
     "recycle": 200,
     "label": "Jobs",
 }
+if SWEEP_BUDGET_SECONDS + 10 > Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("SWEEP_BUDGET_SECONDS must stay at least 10 s below Q_TIMEOUT")
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -22,7 +22,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import close_old_connections
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -47,7 +46,7 @@ UNKNOWN_OUTCOME = (
 
 def stale_after() -> timedelta:
     """A claim older than the job timeout belongs to a worker that died."""
-    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 30)
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 10)
 
 
 def poll_delay(generation: Generation, now) -> float:
@@ -211,7 +210,6 @@ def sweep() -> None:
                 keep_going = True
     finally:
         _release_lease(holder)
-        close_old_connections()
     if keep_going:
         enqueue("studio.tasks.sweep")
 

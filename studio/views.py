@@ -1,14 +1,244 @@
+"""The studio page, the team's gallery, live cards, card actions and team-private media."""
+
+import mimetypes
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HTMX_STOP_POLLING, push_url
+
+from accounts.models import Membership
+from studio.gallery import (
+    GalleryFilters,
+    live_changes,
+    model_choices,
+    page,
+    parse_code,
+    parse_states,
+    prepare_cards,
+)
+from studio.models import Generation, Reference
+from studio.serve import serve_file
+
+
+def _get_generation_for_user(request: HttpRequest, code) -> Generation:
+    """A generation of one of the user's teams, or 404: outsiders learn nothing."""
+    return get_object_or_404(
+        Generation.objects.select_related("creator", "team"), code=code, team__memberships__user=request.user
+    )
+
+
+def _current_membership(request: HttpRequest) -> Membership:
+    """The user's membership of their current team: team and role in one query."""
+    user = request.user
+    membership = Membership.objects.select_related("team").filter(user=user, team_id=user.current_team_id).first()
+    if membership is None:  # no team chosen yet, or no longer a member of it
+        membership = Membership.objects.select_related("team").get(user=user, team=user.get_current_team())
+    user.current_team = membership.team  # the navigation's context processor reuses it
+    return membership
+
+
+def _is_owner(user, team_id: int) -> bool:
+    return Membership.objects.filter(user=user, team_id=team_id, role=Membership.Role.OWNER).exists()
+
+
+def _wants_fragment(request: HttpRequest) -> bool:
+    # A history restore carries HX-Request too, but needs the whole page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _after_action(request: HttpRequest, generation: Generation) -> str:
+    """Where a form post without htmx returns to: a safe `next`, else the card on the studio page."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("studio:home") + f"#card-{generation.code}"
+
+
+def _render_card(request: HttpRequest, generation: Generation) -> HttpResponse:
+    prepare_cards([generation], request.user, is_owner=_is_owner(request.user, generation.team_id))
+    return render(request, "studio/home.html#card", {"generation": generation})
+
+
+def _gallery_context(request: HttpRequest, membership: Membership, filters: GalleryFilters) -> dict:
+    cards, next_cursor = page(membership.team, filters)
+    prepare_cards(cards, request.user, is_owner=membership.role == Membership.Role.OWNER)
+    return {
+        "cards": cards,
+        "next_cursor": next_cursor,
+        "query": filters.query_string(),
+        "filters": filters,
+        "pending": any(card.is_pending for card in cards),
+    }
+
+
+def render_studio_page(request: HttpRequest, form=None, status: int = 200, **extra) -> HttpResponse:
+    """The studio page: the generation form beside the current team's gallery.
+
+    `form` (and `extra` context) let another view (remix, a create without htmx) use the page.
+    """
+    from studio.forms import GenerationForm
+
+    membership = _current_membership(request)
+    filters = GalleryFilters(request.GET)
+    context = _gallery_context(request, membership, filters)
+    members = membership.team.memberships.select_related("user").order_by("user__first_name", "user__email")
+    context.update(
+        form=form if form is not None else GenerationForm(user=request.user, team=membership.team),
+        team=membership.team,
+        has_key=hasattr(request.user, "api_key"),
+        members=[m.user for m in members],
+        model_choices=model_choices(filters.value("model")),
+        status_choices=GalleryFilters.STATUS_CHOICES[1:],
+        **extra,
+    )
+    return render(request, "studio/home.html", context, status=status)
 
 
 @login_required
+@require_GET
+@vary_on_headers("HX-Request")
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "studio/home.html", {})
+    return render_studio_page(request)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def gallery(request: HttpRequest) -> HttpResponse:
+    """The gallery alone for htmx: filtered (`#gallery`, URL pushed) or the next page (`#page`)."""
+    if not _wants_fragment(request):
+        return render_studio_page(request)
+    membership = _current_membership(request)
+    filters = GalleryFilters(request.GET)
+    context = _gallery_context(request, membership, filters)
+    if filters.cursor:
+        return render(request, "studio/home.html#page", {**context, "appending": True})
+    response = render(request, "studio/home.html#gallery", context)
+    query = context["query"]
+    return push_url(response, reverse("studio:home") + (f"?{query}" if query else ""))
+
+
+@login_required
+@require_GET
+@never_cache
+@vary_on_headers("HX-Request")
+def live(request: HttpRequest) -> HttpResponse:
+    """One poll for the whole page: changed cards and new team cards, as out-of-band swaps.
+
+    204 when nothing changed; 286 (htmx stops this poller) once nothing on the page is pending,
+    with a slow poller swapped in that only looks for team-mates' new cards.
+    """
+    states = parse_states(request.GET.getlist("s"))
+    fast = request.GET.get("fast") == "1"
+    top = parse_code(request.GET.get("top"))
+    changes = live_changes(request.user, states, top, GalleryFilters(request.GET))
+    keep_fast = changes.pending or changes.more_new
+    if not changes.changed and not changes.new and keep_fast == fast:
+        return HttpResponse(status=204)
+    found = Generation.objects.filter(pk__in=changes.changed + changes.new).select_related("creator")
+    cards = {card.pk: card for card in found.prefetch_related("references")}
+    prepare_cards(cards.values(), request.user, is_owner=_is_owner(request.user, request.user.current_team_id))
+    context = {
+        "changed": [cards[pk] for pk in changes.changed if pk in cards],
+        "new_cards": [cards[pk] for pk in reversed(changes.new) if pk in cards],  # newest first
+        "swap_poller": keep_fast != fast,
+        "pending": keep_fast,
+    }
+    stop = fast and not keep_fast
+    return render(request, "studio/home.html#live", context, status=HTMX_STOP_POLLING if stop else 200)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def detail(request: HttpRequest, code) -> HttpResponse:
+    """One generation on its own page; while pending, its main section refreshes itself."""
+    generation = _get_generation_for_user(request, code)
+    prepare_cards([generation], request.user, is_owner=_is_owner(request.user, generation.team_id))
+    context = {"generation": generation, "references": list(generation.references.all())}
+    template = "studio/detail.html#main" if _wants_fragment(request) else "studio/detail.html"
+    return render(request, template, context)
+
+
+def download_name(generation: Generation) -> str:
+    """A file name that says what the video is: the prompt's first words and a short code."""
+    words = slugify(generation.prompt[:80], allow_unicode=True)[:60].strip("-") or "video"
+    return f"{words}-{str(generation.code)[:8]}.mp4"
+
+
+@login_required
+@require_safe
+def video(request: HttpRequest, code) -> HttpResponse:
+    generation = _get_generation_for_user(request, code)
+    if not generation.video:
+        raise Http404
+    name = download_name(generation) if request.GET.get("download") else None
+    return serve_file(request, generation.video, content_type="video/mp4", download_name=name)
+
+
+@login_required
+@require_safe
+def poster(request: HttpRequest, code) -> HttpResponse:
+    generation = _get_generation_for_user(request, code)
+    if not generation.poster:
+        raise Http404
+    return serve_file(request, generation.poster, content_type="image/jpeg")
+
+
+@login_required
+@require_safe
+def reference_file(request: HttpRequest, code, pk: int) -> HttpResponse:
+    generation = _get_generation_for_user(request, code)
+    reference = get_object_or_404(Reference, pk=pk, generation=generation)
+    if not reference.file:
+        if reference.url:  # a public URL the user gave: nothing private to guard
+            return redirect(reference.url)
+        raise Http404
+    content_type = reference.content_type or mimetypes.guess_type(reference.file.name)[0] or "application/octet-stream"
+    return serve_file(request, reference.file, content_type=content_type)
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def favourite(request: HttpRequest, code) -> HttpResponse:
+    """Mark or unmark a card as a team favourite; htmx gets the card back."""
+    generation = _get_generation_for_user(request, code)
+    wanted = request.POST.get("favourite") == "1"
+    Generation.objects.filter(pk=generation.pk).update(favourite=wanted, version=F("version") + 1)
+    generation.refresh_from_db(fields=["favourite", "version"])
+    if _wants_fragment(request):
+        return _render_card(request, generation)
+    return redirect(_after_action(request, generation))
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def delete(request: HttpRequest, code) -> HttpResponse:
+    """Delete a generation and its files: its creator or a team owner only."""
+    from studio.pipeline import delete_generation
+
+    generation = _get_generation_for_user(request, code)
+    if generation.creator_id != request.user.pk and not _is_owner(request.user, generation.team_id):
+        raise PermissionDenied
+    delete_generation(generation)
+    if _wants_fragment(request):
+        return HttpResponse()  # htmx swaps the card for nothing
+    messages.success(request, _("The video was deleted."))
+    return redirect("studio:home")
 
 
 @require_GET

@@ -53,3 +53,29 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def mp4_bytes(tmp_path_factory) -> bytes:
+    """A real 1-second H.264 clip, made with the ffmpeg that imageio-ffmpeg ships."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    out = tmp_path_factory.mktemp("media") / "clip.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+         "testsrc2=size=64x36:rate=12:duration=1", "-c:v", "libx264", "-preset", "ultrafast",
+         "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-y", str(out)],
+        check=True, timeout=60,
+    )
+    return out.read_bytes()
+
+
+@pytest.fixture
+def upstream(settings):
+    """respx standing in for RelayDance (sandbox keys go to SANDBOX_BASE_URL)."""
+    import respx
+
+    with respx.mock(base_url=settings.SANDBOX_BASE_URL, assert_all_called=False) as mock:
+        yield mock

@@ -44,3 +44,8 @@ def test_production_refuses_to_start_without_secrets(missing):
     result = manage("check", env={**env, missing: ""})
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_sandbox_left_on_in_production_is_flagged():
+    result = manage("check", "--deploy", env={**PRODUCTION_ENV, "SANDBOX_ENABLED": "1"})
+    assert "studio.W001" in result.stderr + result.stdout

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from studio.relaydance import BadRequest, GenerationRequest, KeyRejected, RelayDanceClient, Task, parse_task
+from studio.sandbox import models as sandbox_models
 from studio.sandbox.models import SandboxTask, retry_locked
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -150,8 +151,6 @@ def test_callback_url_receives_the_final_task_json(relay, receiver):
 
 
 def test_concurrent_polls_of_a_due_task_make_the_clip_once(relay, monkeypatch):
-    import studio.sandbox.models as sandbox_models
-
     calls = []
     real_make_clip = sandbox_models.make_clip
 

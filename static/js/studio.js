@@ -25,3 +25,69 @@
     setTimeout(function () { button.textContent = label; }, 1200);
   });
 })();
+// Studio page: pausing the live poller in hidden tabs, elapsed-time tickers, the sample prompt,
+// and keeping the filters right for the back button. No inline scripts, no eval (strict CSP).
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Hidden tabs do not poll: cancel [data-poll] requests while hidden, poll at once on return.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (document.hidden && elt && elt.hasAttribute && elt.hasAttribute("data-poll")) event.preventDefault();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) return;
+    document.querySelectorAll("[data-poll]").forEach(function (el) { window.htmx.trigger(el, "studio:wake"); });
+  });
+
+  // Elapsed time on pending cards ("1:05") from data-since, corrected by the server's clock.
+  var skew = 0;
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function tick() {
+    var now = Date.now() + skew;
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var start = Date.parse(el.getAttribute("data-since"));
+      if (isNaN(start)) return;
+      var s = Math.max(0, Math.floor((now - start) / 1000));
+      var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+      el.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s % 60);
+    });
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var date = xhr && Date.parse(xhr.getResponseHeader("Date") || "");
+    if (date) skew = date + 500 - Date.now();
+  });
+  document.addEventListener("htmx:afterSettle", tick);
+  document.addEventListener("htmx:historyRestore", tick);
+  tick();
+  setInterval(tick, 1000);
+
+  // Empty gallery: "Use this prompt" fills the generation form.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-fill-prompt]");
+    var field = button && document.querySelector("textarea[name=prompt]");
+    if (!field) return;
+    field.value = button.getAttribute("data-fill-prompt");
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.focus();
+  });
+
+  // htmx's back-button snapshots keep attributes, not what was typed or picked. Once a filtered
+  // gallery is in the history, write the filters' values into their attributes, so the snapshot
+  // taken before the next change shows the filters that belong to this URL.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    var form = document.getElementById("filters");
+    if (!form) return;
+    form.querySelectorAll("input, select").forEach(function (el) {
+      if (el.tagName === "SELECT") {
+        Array.prototype.forEach.call(el.options, function (o) { o.toggleAttribute("selected", o.selected); });
+      } else if (el.type === "checkbox") {
+        el.toggleAttribute("checked", el.checked);
+      } else {
+        el.setAttribute("value", el.value);
+      }
+    });
+  });
+})();

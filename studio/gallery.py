@@ -1,0 +1,203 @@
+"""The gallery's queries: filters from the URL, keyset pagination and the live poll.
+
+Pages never use OFFSET. A cursor names the last card shown, and the next page is the cards
+strictly older than it on (created, id), read in the order of the `gallery_order` index
+(team, -created, -id), so page 400 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import Q, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from studio import catalogue
+from studio.models import Generation
+
+PAGE_SIZE = 24
+MAX_NEW = 24  # new team cards sent per live poll; the rest follow on the next polls
+MAX_STATES = 200  # pending cards one live poll may ask about
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STATUS_FILTERS = {
+    "pending": Q(status__in=Generation.PENDING),
+    "ready": Q(status=Generation.Status.READY),
+    "failed": Q(status=Generation.Status.FAILED),
+}
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created: datetime
+    pk: int
+
+    def older(self) -> Q:
+        return Q(created__lt=self.created) | Q(created=self.created, pk__lt=self.pk)
+
+
+def encode_cursor(generation: Generation) -> str:
+    """An opaque token for a card's place in the gallery order."""
+    micros = (generation.created - _EPOCH) // timedelta(microseconds=1)
+    return base64.urlsafe_b64encode(struct.pack(">qq", micros, generation.pk)).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None) -> Cursor | None:
+    """The place a token names, or None for a missing or mangled one."""
+    if not token or len(token) > 32:
+        return None
+    try:
+        micros, pk = struct.unpack(">qq", base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return Cursor(_EPOCH + timedelta(microseconds=micros), pk)
+    except (ValueError, struct.error, OverflowError):
+        return None
+
+
+class GalleryFilters(forms.Form):
+    """The gallery tools, read from the query string; invalid values are simply not applied."""
+
+    STATUS_CHOICES = [("", _("Any status")), ("pending", _("In progress")), ("ready", _("Ready")), ("failed", _("Failed"))]
+    FIELDS = ("q", "model", "status", "creator", "favourites")
+
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    model = forms.CharField(required=False, max_length=100)
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES)
+    creator = forms.IntegerField(required=False, min_value=1)
+    favourites = forms.BooleanField(required=False)
+    after = forms.CharField(required=False, max_length=32)
+
+    def __init__(self, data=None):
+        super().__init__(data if data is not None else {})
+        self.is_valid()  # fills cleaned_data with the valid fields only
+
+    def value(self, name: str):
+        return self.cleaned_data.get(name) or None
+
+    @property
+    def cursor(self) -> Cursor | None:
+        return decode_cursor(self.value("after"))
+
+    @property
+    def active(self) -> bool:
+        return any(self.value(name) for name in self.FIELDS)
+
+    def q_object(self) -> Q:
+        """The filters as one condition (the live poll ORs it with the pending cards)."""
+        cond = Q()
+        if text := self.value("q"):
+            cond &= Q(prompt__icontains=text)
+        if model := self.value("model"):
+            cond &= Q(model=model)
+        if status := self.value("status"):
+            cond &= _STATUS_FILTERS[status]
+        if creator := self.value("creator"):
+            cond &= Q(creator_id=creator)
+        if self.value("favourites"):
+            cond &= Q(favourite=True)
+        return cond
+
+    def query_string(self) -> str:
+        """The applied filters for a URL (without the cursor), e.g. for load-more and sharing."""
+        pairs = [(name, self.value(name)) for name in self.FIELDS if self.value(name)]
+        return urlencode([(name, "1" if value is True else value) for name, value in pairs])
+
+
+def model_choices(selected: str | None = None) -> list[tuple[str, str]]:
+    """The catalogue's models for the model filter (no query), plus an unknown selected one."""
+    choices = [(spec.id, spec.label) for spec in catalogue.CATALOGUE.values()]
+    if selected and selected not in catalogue.CATALOGUE:
+        choices.append((selected, selected))
+    return choices
+
+
+def prepare_cards(generations, user, *, is_owner: bool = False) -> list[Generation]:
+    """Decide per card what the viewer may do and how its model is named (for the card partial).
+
+    The creator and the team's owners may delete a card; everyone in the team may do the rest.
+    """
+    for generation in generations:
+        generation.can_delete = is_owner or generation.creator_id == user.pk
+        generation.model_label = catalogue.get_spec(generation.model).label
+        if generation.duration:
+            minutes, seconds = divmod(round(generation.duration), 60)
+            generation.duration_label = f"{minutes}:{seconds:02d}"
+    return generations
+
+
+def page(team, filters: GalleryFilters, size: int = PAGE_SIZE) -> tuple[list[Generation], str | None]:
+    """One page of the team's gallery, newest first, and the cursor of the next page (or None)."""
+    qs = Generation.objects.for_team(team).filter(filters.q_object())
+    if cursor := filters.cursor:
+        qs = qs.filter(cursor.older())
+    rows = list(
+        qs.select_related("creator").prefetch_related("references").order_by("-created", "-pk")[: size + 1]
+    )
+    cards = rows[:size]
+    return cards, (encode_cursor(cards[-1]) if len(rows) > size else None)
+
+
+def parse_states(values: list[str]) -> dict[uuid.UUID, int]:
+    """`code:version` pairs from pending cards; malformed ones are dropped."""
+    states = {}
+    for value in values[:MAX_STATES]:
+        code, _sep, version = value.partition(":")
+        try:
+            states[uuid.UUID(code)] = int(version)
+        except ValueError:
+            continue
+    return states
+
+
+@dataclass
+class LiveChanges:
+    changed: list[int]  # pks of cards on the page whose version moved
+    new: list[int]  # pks of team cards newer than the page's top card, oldest first
+    more_new: bool  # more new cards than one poll sends
+    pending: bool  # something on the page (after this poll) is still pending
+
+
+def parse_code(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filters: GalleryFilters) -> LiveChanges:
+    """What one live poll must send, from ONE query of a few columns.
+
+    `top` is the code of the page's first card: team cards after it (that match the filters)
+    are new. Team scope and membership are checked in the same query, so codes of other teams
+    are ignored. Ordering by (created, id) ascending puts the page's own cards before any newer
+    ones, so the LIMIT only ever cuts new cards, which the next poll then picks up.
+    """
+    scope = Generation.objects.filter(team_id=user.current_team_id, team__memberships__user=user)
+    known_codes = set(states) | ({top} if top else set())
+    newer = filters.q_object()
+    if top:  # after the top card on (created, id): subqueries on the unique code index
+        anchor = Generation.objects.filter(team_id=user.current_team_id, code=top)
+        created, pk = Subquery(anchor.values("created")[:1]), Subquery(anchor.values("pk")[:1])
+        newer &= Q(created__gt=created) | Q(created=created, pk__gt=pk)
+    # An empty page with no filters: every team card is new (an empty Q would match nothing in an OR).
+    wanted = (Q(code__in=list(known_codes)) | newer) if newer else Q()
+    rows = list(
+        scope.filter(wanted).order_by("created", "pk").values_list("pk", "code", "version", "status")[
+            : len(known_codes) + MAX_NEW + 1
+        ]
+    )
+    known = [row for row in rows if row[1] in states]
+    new = [row for row in rows if row[1] not in known_codes]
+    more_new = len(new) > MAX_NEW
+    new = new[:MAX_NEW]
+    return LiveChanges(
+        changed=[pk for pk, code, version, _status in known if version != states[code]],
+        new=[row[0] for row in new],
+        more_new=more_new,
+        pending=any(status in Generation.PENDING for *_rest, status in known + new),
+    )
