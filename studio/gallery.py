@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Q, Subquery
+from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Membership
 from studio import catalogue
 from studio.models import Generation
 
@@ -169,35 +171,53 @@ def parse_code(value: str | None) -> uuid.UUID | None:
         return None
 
 
+_LIVE_SQL = """
+SELECT g.id, g.code, g.version, g.status, g.team_id, g.created FROM {generation} g
+WHERE ({known}{newer})
+  AND EXISTS (SELECT 1 FROM {membership} m WHERE m.user_id = %s AND m.team_id = g.team_id)
+"""
+_NEWER_SQL = " OR g.id IN (SELECT n.id FROM {generation} n WHERE n.team_id = %s ORDER BY n.created, n.id LIMIT %s)"
+_NEWER_THAN_TOP_SQL = (
+    " OR g.id IN (SELECT n.id FROM {generation} n, {generation} a WHERE n.team_id = %s AND a.team_id = n.team_id"
+    " AND a.code = %s AND n.created >= a.created AND (n.created > a.created OR n.id > a.id)"
+    " ORDER BY n.created, n.id LIMIT %s)"
+)
+
+
 def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filters: GalleryFilters) -> LiveChanges:
     """What one live poll must send, from ONE query of a few columns.
 
-    `top` is the code of the page's first card: team cards after it (that match the filters)
-    are new. Team scope and membership are checked in the same query, so codes of other teams
-    are ignored. Ordering by (created, id) ascending puts the page's own cards before any newer
-    ones, so the LIMIT only ever cuts new cards, which the next poll then picks up.
+    `top` is the code of the page's first card: the team's cards after it are new, oldest
+    first, at most MAX_NEW + 1 (the next poll sends the rest). A filtered gallery gets no new
+    cards: they would have to match the filters, and the user sees them on clearing them.
+    Membership is checked in the same query and other teams' codes are dropped.
+
+    Hand-written SQL because this runs every 2 s for every open page: the ORM took 15 times
+    longer to build the query than the database took to answer it. It is an OR of two index
+    lookups (the codes; a range of `gallery_order`), which SQLite and PostgreSQL answer without
+    reading the rest of the team.
     """
-    scope = Generation.objects.filter(team_id=user.current_team_id, team__memberships__user=user)
-    known_codes = set(states) | ({top} if top else set())
-    newer = filters.q_object()
-    if top:  # after the top card on (created, id): subqueries on the unique code index
-        anchor = Generation.objects.filter(team_id=user.current_team_id, code=top)
-        created, pk = Subquery(anchor.values("created")[:1]), Subquery(anchor.values("pk")[:1])
-        newer &= Q(created__gt=created) | Q(created=created, pk__gt=pk)
-    # An empty page with no filters: every team card is new (an empty Q would match nothing in an OR).
-    wanted = (Q(code__in=list(known_codes)) | newer) if newer else Q()
-    rows = list(
-        scope.filter(wanted).order_by("created", "pk").values_list("pk", "code", "version", "status")[
-            : len(known_codes) + MAX_NEW + 1
-        ]
-    )
-    known = [row for row in rows if row[1] in states]
-    new = [row for row in rows if row[1] not in known_codes]
-    more_new = len(new) > MAX_NEW
-    new = new[:MAX_NEW]
+    code_field = Generation._meta.get_field("code")
+    known_codes = list(states) + ([top] if top and top not in states else [])
+    params: list = [code_field.get_db_prep_value(code, connection) for code in known_codes]
+    known = f"g.code IN ({', '.join(['%s'] * len(params))})" if params else "1 = 0"
+    newer = ""
+    if not filters.active:
+        newer = _NEWER_THAN_TOP_SQL if top else _NEWER_SQL
+        params += [user.current_team_id, code_field.get_db_prep_value(top, connection)] if top else [user.current_team_id]
+        params.append(MAX_NEW + 1)
+    tables = {"generation": Generation._meta.db_table, "membership": Membership._meta.db_table}
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_SQL.format(known=known, newer=newer.format(**tables), **tables), [*params, user.pk])
+        rows = [row for row in cursor.fetchall() if row[4] == user.current_team_id]
+    for i, row in enumerate(rows):
+        rows[i] = (row[0], code_field.to_python(row[1]), *row[2:])
+    known_set = set(known_codes)
+    mine = [row for row in rows if row[1] in states]
+    new = sorted((row for row in rows if row[1] not in known_set), key=lambda row: (row[5], row[0]))
     return LiveChanges(
-        changed=[pk for pk, code, version, _status in known if version != states[code]],
-        new=[row[0] for row in new],
-        more_new=more_new,
-        pending=any(status in Generation.PENDING for *_rest, status in known + new),
+        changed=[row[0] for row in mine if row[2] != states[row[1]]],
+        new=[row[0] for row in new[:MAX_NEW]],
+        more_new=len(new) > MAX_NEW,
+        pending=any(row[3] in Generation.PENDING for row in mine + new[:MAX_NEW]),
     )

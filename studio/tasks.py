@@ -22,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -196,10 +197,25 @@ def sweep() -> None:
     keep_going = False
     started = time.monotonic()
     last_housekeeping = 0.0
+    stats = {"ticks": 0, "polled": 0, "queries": 0}
+
+    def count_queries(execute, sql, params, many, context):
+        stats["queries"] += 1
+        return execute(sql, params, many, context)
+
     try:
-        with ThreadPoolExecutor(max_workers=settings.SWEEP_THREADS, thread_name_prefix="poll") as pool:
+        with connection.execute_wrapper(count_queries), ThreadPoolExecutor(
+            max_workers=settings.SWEEP_THREADS, thread_name_prefix="poll"
+        ) as pool, ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch") as fetches:
+            # Finished videos are fetched right here in threads (no queue latency); the
+            # fetch job remains for retries and for anything a dead sweep left behind.
+            def fetch_now(pk: int) -> None:
+                transaction.on_commit(lambda: fetches.submit(_fetch_in_thread, pk))
+
             while time.monotonic() - started < budget:
-                polled = poll_due(pool)
+                polled = poll_due(pool, fetch=fetch_now)
+                stats["ticks"] += 1
+                stats["polled"] += polled
                 if time.monotonic() - last_housekeeping >= 5:
                     housekeeping()
                     last_housekeeping = time.monotonic()
@@ -210,12 +226,27 @@ def sweep() -> None:
                 keep_going = True
     finally:
         _release_lease(holder)
+    log.info("sweep done ticks=%(ticks)d polled=%(polled)d queries=%(queries)d", stats)
     if keep_going:
         enqueue("studio.tasks.sweep")
 
 
-def poll_due(pool: ThreadPoolExecutor, limit: int = 200) -> int:
-    """Poll the running generations whose next poll is due; returns how many were polled."""
+def _fetch_in_thread(pk: int) -> None:
+    try:
+        fetch_video(pk)
+    except Exception:
+        log.exception("generation=%s fetch crashed; the sweep will retry it", pk)
+    finally:
+        connection.close()
+
+
+def _enqueue_fetch(pk: int) -> None:
+    pipeline.enqueue_on_commit("studio.tasks.fetch_video", pk)
+
+
+def poll_due(pool: ThreadPoolExecutor, limit: int = 200, fetch=_enqueue_fetch) -> int:
+    """Poll the running generations whose next poll is due; returns how many were polled.
+    `fetch(pk)` starts the download of a finished one."""
     now = timezone.now()
     due = list(
         Generation.objects.filter(status=S.RUNNING, next_poll_at__lte=now)
@@ -229,7 +260,7 @@ def poll_due(pool: ThreadPoolExecutor, limit: int = 200) -> int:
         if generation.creator_id not in keys:
             keys[generation.creator_id] = _key_for(generation)
     results = list(pool.map(lambda g: _poll_one(g, keys[g.creator_id]), due))
-    still_running = [g for g, outcome in zip(due, results) if apply_poll(g, outcome, now)]
+    still_running = [g for g, outcome in zip(due, results) if apply_poll(g, outcome, now, fetch)]
     if still_running:
         Generation.objects.bulk_update(still_running, ["polls", "poll_failures", "upstream_status", "next_poll_at"])
     return len(due)
@@ -245,7 +276,7 @@ def _poll_one(generation: Generation, key: str | None):
         return exc
 
 
-def apply_poll(generation: Generation, outcome, now) -> bool:
+def apply_poll(generation: Generation, outcome, now, fetch=_enqueue_fetch) -> bool:
     """Record one poll. Returns True when the generation stays running (for bulk update)."""
     running = Generation.objects.filter(pk=generation.pk, status=S.RUNNING)
     generation.polls += 1
@@ -254,7 +285,7 @@ def apply_poll(generation: Generation, outcome, now) -> bool:
         if outcome.status == "succeeded" and outcome.video_url:
             bump(running, status=S.SUCCEEDED, video_url=outcome.video_url, upstream_status=outcome.raw_status,
                  polls=generation.polls, finished_at=now, claimed_at=None, next_poll_at=now + stale_after())
-            pipeline.enqueue_on_commit("studio.tasks.fetch_video", generation.pk)
+            fetch(generation.pk)
             return False
         if outcome.status == "failed":
             fail(generation.pk, outcome.error or relaydance.GENERIC_FAILURE, from_status=S.RUNNING, polls=generation.polls)

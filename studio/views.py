@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
@@ -66,9 +68,16 @@ def _after_action(request: HttpRequest, generation: Generation) -> str:
     return reverse("studio:home") + f"#card-{generation.code}"
 
 
+def _fragment(request: HttpRequest, template_name: str, context: dict, status: int = 200) -> HttpResponse:
+    """A partial for htmx, rendered without context processors: fragments have no navigation,
+    and its context processor would cost two queries. The forms need only the CSRF token."""
+    context = {**context, "request": request, "csrf_token": get_token(request)}
+    return HttpResponse(get_template(template_name).render(context), status=status)
+
+
 def _render_card(request: HttpRequest, generation: Generation) -> HttpResponse:
     prepare_cards([generation], request.user, is_owner=_is_owner(request.user, generation.team_id))
-    return render(request, "studio/home.html#card", {"generation": generation})
+    return _fragment(request, "studio/home.html#card", {"generation": generation})
 
 
 def _gallery_context(request: HttpRequest, membership: Membership, filters: GalleryFilters) -> dict:
@@ -124,8 +133,8 @@ def gallery(request: HttpRequest) -> HttpResponse:
     filters = GalleryFilters(request.GET)
     context = _gallery_context(request, membership, filters)
     if filters.cursor:
-        return render(request, "studio/home.html#page", {**context, "appending": True})
-    response = render(request, "studio/home.html#gallery", context)
+        return _fragment(request, "studio/home.html#page", {**context, "appending": True})
+    response = _fragment(request, "studio/home.html#gallery", context)
     query = context["query"]
     return push_url(response, reverse("studio:home") + (f"?{query}" if query else ""))
 
@@ -157,7 +166,7 @@ def live(request: HttpRequest) -> HttpResponse:
         "pending": keep_fast,
     }
     stop = fast and not keep_fast
-    return render(request, "studio/home.html#live", context, status=HTMX_STOP_POLLING if stop else 200)
+    return _fragment(request, "studio/home.html#live", context, status=HTMX_STOP_POLLING if stop else 200)
 
 
 @login_required
@@ -168,8 +177,9 @@ def detail(request: HttpRequest, code) -> HttpResponse:
     generation = _get_generation_for_user(request, code)
     prepare_cards([generation], request.user, is_owner=_is_owner(request.user, generation.team_id))
     context = {"generation": generation, "references": list(generation.references.all())}
-    template = "studio/detail.html#main" if _wants_fragment(request) else "studio/detail.html"
-    return render(request, template, context)
+    if _wants_fragment(request):
+        return _fragment(request, "studio/detail.html#main", context)
+    return render(request, "studio/detail.html", context)
 
 
 def download_name(generation: Generation) -> str:

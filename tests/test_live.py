@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from studio.gallery import MAX_NEW
 from studio.models import Generation
 from tests.factories import make_generation
 
@@ -114,14 +115,31 @@ def test_team_mates_new_card_is_prepended_and_speeds_up_polling(login, alice, bo
     assert 'hx-trigger="every 2s, studio:wake"' in html  # a pending card arrived: poll fast
 
 
-def test_new_cards_arrive_newest_first_and_respect_the_filters(login, alice, bob, team, running):
+def test_new_cards_arrive_newest_first(login, alice, bob, team, running):
     _first, _second, top = running
     older = make_generation(team, bob, prompt="a fox", status="ready")
-    make_generation(team, bob, prompt="an owl", status="ready")
     newer = make_generation(team, alice, prompt="another fox", status="ready")
-    html = poll(login(alice), [], top=top, fast=False, q="fox").content.decode()
+    html = poll(login(alice), [], top=top, fast=False).content.decode()
     assert html.index(str(newer.code)) < html.index(str(older.code))
-    assert "an owl" not in html
+    assert str(top.code) not in html
+
+
+def test_many_new_cards_come_oldest_first_over_several_polls(login, alice, bob, team, running):
+    _first, _second, top = running
+    made = [make_generation(team, bob, prompt=f"new {i}", status="ready") for i in range(MAX_NEW + 2)]
+    response = poll(login(alice), [], top=top, fast=False)
+    html = response.content.decode()
+    assert html.count("<article") == MAX_NEW
+    assert str(made[0].code) in html and str(made[-1].code) not in html  # no gap: the next poll goes on
+    assert 'hx-trigger="every 2s' in html  # and comes soon
+
+
+def test_filtered_gallery_gets_no_new_cards(login, alice, bob, team, running):
+    first, _second, top = running
+    make_generation(team, bob, prompt="a fox", status="ready")
+    bump(first, status="ready")
+    html = poll(login(alice), [first], top=top, q="fox").content.decode()
+    assert html.count("<article") == 1 and f'id="card-{first.code}"' in html
 
 
 def test_empty_gallery_receives_the_first_cards(login, alice, bob, team):
