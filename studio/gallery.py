@@ -27,6 +27,7 @@ PAGE_SIZE = 24
 MAX_NEW = 24  # new team cards sent per live poll; the rest follow on the next polls
 MAX_STATES = 200  # pending cards one live poll may ask about
 
+CARD_KEY_FIELDS = ("pk", "code", "version", "status", "creator_id", "created")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUS_FILTERS = {
     "pending": Q(status__in=Generation.PENDING),
@@ -41,7 +42,8 @@ class Cursor:
     pk: int
 
     def older(self) -> Q:
-        return Q(created__lt=self.created) | Q(created=self.created, pk__lt=self.pk)
+        # Written as a range on `created` plus a tie-break, so the index range starts at the cursor.
+        return Q(created__lte=self.created) & (Q(created__lt=self.created) | Q(pk__lt=self.pk))
 
 
 def encode_cursor(generation: Generation) -> str:
@@ -132,14 +134,16 @@ def prepare_cards(generations, user, *, is_owner: bool = False) -> list[Generati
     return generations
 
 
-def page(team, filters: GalleryFilters, size: int = PAGE_SIZE) -> tuple[list[Generation], str | None]:
-    """One page of the team's gallery, newest first, and the cursor of the next page (or None)."""
+def page(team, filters: GalleryFilters, size: int = PAGE_SIZE) -> tuple[list, str | None]:
+    """One page of the team's gallery, newest first, and the cursor of the next page (or None).
+
+    Only the few columns that say which version of which card to show: most cards come out
+    of the card cache, and the views fetch whole rows for the others.
+    """
     qs = Generation.objects.for_team(team).filter(filters.q_object())
     if cursor := filters.cursor:
         qs = qs.filter(cursor.older())
-    rows = list(
-        qs.select_related("creator").prefetch_related("references").order_by("-created", "-pk")[: size + 1]
-    )
+    rows = list(qs.order_by("-created", "-pk").values_list(*CARD_KEY_FIELDS, named=True)[: size + 1])
     cards = rows[:size]
     return cards, (encode_cursor(cards[-1]) if len(rows) > size else None)
 
@@ -184,7 +188,7 @@ _NEWER_THAN_TOP_SQL = (
 )
 
 
-def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filters: GalleryFilters) -> LiveChanges:
+def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filtered: bool) -> LiveChanges:
     """What one live poll must send, from ONE query of a few columns.
 
     `top` is the code of the page's first card: the team's cards after it are new, oldest
@@ -197,27 +201,24 @@ def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filt
     lookups (the codes; a range of `gallery_order`), which SQLite and PostgreSQL answer without
     reading the rest of the team.
     """
-    code_field = Generation._meta.get_field("code")
-    known_codes = list(states) + ([top] if top and top not in states else [])
-    params: list = [code_field.get_db_prep_value(code, connection) for code in known_codes]
+    # Codes as the database stores them (a uuid, or 32 hex digits on SQLite), to match rows.
+    stored = (lambda code: code) if connection.features.has_native_uuid_field else (lambda code: code.hex)
+    known_codes = {stored(code): code for code in [*states, *([top] if top else [])]}
+    params: list = list(known_codes)
     known = f"g.code IN ({', '.join(['%s'] * len(params))})" if params else "1 = 0"
     newer = ""
-    if not filters.active:
+    if not filtered:
         newer = _NEWER_THAN_TOP_SQL if top else _NEWER_SQL
-        params += [user.current_team_id, code_field.get_db_prep_value(top, connection)] if top else [user.current_team_id]
-        params.append(MAX_NEW + 1)
+        params += [user.current_team_id, stored(top), MAX_NEW + 1] if top else [user.current_team_id, MAX_NEW + 1]
     tables = {"generation": Generation._meta.db_table, "membership": Membership._meta.db_table}
     with connection.cursor() as cursor:
         cursor.execute(_LIVE_SQL.format(known=known, newer=newer.format(**tables), **tables), [*params, user.pk])
         rows = [row for row in cursor.fetchall() if row[4] == user.current_team_id]
-    for i, row in enumerate(rows):
-        rows[i] = (row[0], code_field.to_python(row[1]), *row[2:])
-    known_set = set(known_codes)
-    mine = [row for row in rows if row[1] in states]
-    new = sorted((row for row in rows if row[1] not in known_set), key=lambda row: (row[5], row[0]))
+    mine = [(row, known_codes[row[1]]) for row in rows if known_codes.get(row[1]) in states]
+    new = sorted((row for row in rows if row[1] not in known_codes), key=lambda row: (row[5], row[0]))
     return LiveChanges(
-        changed=[row[0] for row in mine if row[2] != states[row[1]]],
+        changed=[row[0] for row, code in mine if row[2] != states[code]],
         new=[row[0] for row in new[:MAX_NEW]],
         more_new=len(new) > MAX_NEW,
-        pending=any(row[3] in Generation.PENDING for row in mine + new[:MAX_NEW]),
+        pending=any(row[3] in Generation.PENDING for row in [*(row for row, _code in mine), *new[:MAX_NEW]]),
     )

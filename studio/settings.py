@@ -73,6 +73,7 @@ SANDBOX_KEY_PREFIX = "sk-sandbox-"
 # Seconds a sandbox task spends queued, then running (prompt tags [slow], [run=N] change it).
 SANDBOX_QUEUE_SECONDS = float(env_str("SANDBOX_QUEUE_SECONDS", "1") or 1)
 SANDBOX_RUN_SECONDS = float(env_str("SANDBOX_RUN_SECONDS", "4") or 4)
+SANDBOX_CLIP_CACHE = env_bool("SANDBOX_CLIP_CACHE", False)  # benchmarks: reuse one clip per shape
 
 # --- Following tasks ------------------------------------------------------------------------
 # First poll this long after submit, then every POLL_FIRST_SECONDS for a minute, 10 s up to

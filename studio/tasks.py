@@ -38,7 +38,6 @@ S = Generation.Status
 TICK_SECONDS = 0.5
 MAX_SUBMIT_ATTEMPTS = 5
 MAX_FETCH_ATTEMPTS = 5
-MAX_POLL_FAILURES = 20
 UNKNOWN_OUTCOME = (
     "RelayDance may or may not have received this request (the connection dropped after it "
     "was sent), so Studio did not send it again. Check your RelayDance console, or retry."
@@ -246,12 +245,14 @@ def _enqueue_fetch(pk: int) -> None:
 
 def poll_due(pool: ThreadPoolExecutor, limit: int = 200, fetch=_enqueue_fetch) -> int:
     """Poll the running generations whose next poll is due; returns how many were polled.
-    `fetch(pk)` starts the download of a finished one."""
+    Outcomes are written in two bulk updates (still running, succeeded), so the queries per
+    tick do not grow with the number of tasks. `fetch(pk)` starts a finished one's download."""
     now = timezone.now()
     due = list(
         Generation.objects.filter(status=S.RUNNING, next_poll_at__lte=now)
         .order_by("next_poll_at")
-        .only("pk", "code", "creator_id", "task_id", "upstream_status", "submitted_at", "polls", "poll_failures")[:limit]
+        .only("pk", "code", "creator_id", "task_id", "upstream_status", "submitted_at", "polls",
+              "poll_failures", "version")[:limit]
     )
     if not due:
         return 0
@@ -260,10 +261,21 @@ def poll_due(pool: ThreadPoolExecutor, limit: int = 200, fetch=_enqueue_fetch) -
         if generation.creator_id not in keys:
             keys[generation.creator_id] = _key_for(generation)
     results = list(pool.map(lambda g: _poll_one(g, keys[g.creator_id]), due))
-    still_running = [g for g, outcome in zip(due, results) if apply_poll(g, outcome, now, fetch)]
+    outcomes = [(g, apply_poll(g, outcome, now)) for g, outcome in zip(due, results)]
+    still_running = [g for g, result in outcomes if result == "running"]
+    succeeded = [g for g, result in outcomes if result == "succeeded"]
     if still_running:
-        Generation.objects.bulk_update(still_running, ["polls", "poll_failures", "upstream_status", "next_poll_at"])
+        Generation.objects.bulk_update(still_running, RUNNING_FIELDS)
+    if succeeded:
+        Generation.objects.bulk_update(succeeded, SUCCEEDED_FIELDS)
+        for generation in succeeded:
+            log.info("generation=%s upstream succeeded after %d polls", generation.code, generation.polls)
+            fetch(generation.pk)
     return len(due)
+
+
+RUNNING_FIELDS = ["polls", "poll_failures", "upstream_status", "next_poll_at", "version"]
+SUCCEEDED_FIELDS = [*RUNNING_FIELDS, "status", "video_url", "finished_at", "claimed_at"]
 
 
 def _poll_one(generation: Generation, key: str | None):
@@ -276,53 +288,51 @@ def _poll_one(generation: Generation, key: str | None):
         return exc
 
 
-def apply_poll(generation: Generation, outcome, now, fetch=_enqueue_fetch) -> bool:
-    """Record one poll. Returns True when the generation stays running (for bulk update)."""
-    running = Generation.objects.filter(pk=generation.pk, status=S.RUNNING)
+def apply_poll(generation: Generation, outcome, now) -> str:
+    """Record one poll on `generation` (in memory). Returns "running" or "succeeded" for the
+    caller's bulk update, or "settled" when it was already written (failed)."""
     generation.polls += 1
     deadline = generation.submitted_at + timedelta(seconds=settings.GENERATION_DEADLINE_SECONDS)
     if isinstance(outcome, relaydance.Task):
         if outcome.status == "succeeded" and outcome.video_url:
-            bump(running, status=S.SUCCEEDED, video_url=outcome.video_url, upstream_status=outcome.raw_status,
-                 polls=generation.polls, finished_at=now, claimed_at=None, next_poll_at=now + stale_after())
-            fetch(generation.pk)
-            return False
+            generation.status, generation.video_url, generation.finished_at = S.SUCCEEDED, outcome.video_url, now
+            generation.upstream_status, generation.claimed_at = outcome.raw_status, None
+            generation.next_poll_at = now + stale_after()  # the sweep re-fetches if this one dies
+            generation.version += 1
+            return "succeeded"
         if outcome.status == "failed":
-            fail(generation.pk, outcome.error or relaydance.GENERIC_FAILURE, from_status=S.RUNNING, polls=generation.polls)
-            return False
+            return _settle(generation, outcome.error or relaydance.GENERIC_FAILURE)
         if outcome.status == "succeeded":  # no URL yet: contract §13 item 15
             generation.poll_failures += 1
             if generation.poll_failures >= 3:
-                fail(generation.pk, "RelayDance said the video is finished but gave no link to it.", from_status=S.RUNNING)
-                return False
+                return _settle(generation, "RelayDance said the video is finished but gave no link to it.")
         else:
             generation.poll_failures = 0
         if outcome.raw_status != generation.upstream_status:
-            running.update(version=F("version") + 1)
-        generation.upstream_status = outcome.raw_status
+            generation.upstream_status = outcome.raw_status
+            generation.version += 1
         delay = poll_delay(generation, now)
     elif isinstance(outcome, relaydance.NotFound):
         generation.poll_failures += 1
         if generation.poll_failures >= 3:
-            fail(generation.pk, "RelayDance no longer knows this task (not found).", from_status=S.RUNNING)
-            return False
+            return _settle(generation, "RelayDance no longer knows this task (not found).")
         delay = poll_delay(generation, now)
     elif isinstance(outcome, relaydance.KeyRejected):
-        fail(generation.pk, failure_message(outcome, stage="poll"), from_status=S.RUNNING)
-        return False
+        return _settle(generation, failure_message(outcome, stage="poll"))
     else:  # rate limited, unavailable, malformed: back off, keep following
         generation.poll_failures += 1
         retry_after = getattr(outcome, "retry_after", None)
         delay = retry_after or min(poll_delay(generation, now) * 2**generation.poll_failures, 60)
-        if generation.poll_failures >= MAX_POLL_FAILURES and now > deadline:
-            fail(generation.pk, "RelayDance kept failing to answer about this task.", from_status=S.RUNNING)
-            return False
     if now > deadline:
         minutes = settings.GENERATION_DEADLINE_SECONDS // 60
-        fail(generation.pk, f"Timed out: RelayDance did not finish within {minutes} minutes.", from_status=S.RUNNING)
-        return False
+        return _settle(generation, f"Timed out: RelayDance did not finish within {minutes} minutes.")
     generation.next_poll_at = now + timedelta(seconds=delay)
-    return True
+    return "running"
+
+
+def _settle(generation: Generation, message: str) -> str:
+    fail(generation.pk, message, from_status=S.RUNNING, polls=generation.polls)
+    return "settled"
 
 
 def housekeeping() -> None:

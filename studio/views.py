@@ -1,9 +1,13 @@
 """The studio page, the team's gallery, live cards, card actions and team-private media."""
 
+import hashlib
 import mimetypes
+
+from django.conf import settings
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import F
@@ -13,7 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
@@ -21,6 +27,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HTMX_STOP_POLLING, push_url
 
 from accounts.models import Membership
+from studio import catalogue
 from studio.gallery import (
     GalleryFilters,
     live_changes,
@@ -32,6 +39,15 @@ from studio.gallery import (
 )
 from studio.models import Generation, Reference
 from studio.serve import serve_file
+
+
+CARD_CACHE_SECONDS = 3600
+_CSRF_SLOT = "csrf-slot-5b1d9e"
+# A new template or catalogue (a deploy) must not reuse cards rendered by the old one.
+_CARD_STAMP = hashlib.sha1(
+    (settings.BASE_DIR / "templates/studio/home.html").read_bytes()
+    + repr(sorted((spec.id, spec.label) for spec in catalogue.CATALOGUE.values())).encode()
+).hexdigest()[:10]
 
 
 def _get_generation_for_user(request: HttpRequest, code) -> Generation:
@@ -80,15 +96,42 @@ def _render_card(request: HttpRequest, generation: Generation) -> HttpResponse:
     return _fragment(request, "studio/home.html#card", {"generation": generation})
 
 
+def _render_cards(request: HttpRequest, rows: list, is_owner: bool) -> list[str]:
+    """The HTML of a page of cards (rows from `gallery.page`), from the cache when it can.
+
+    A finished card changes only when its `version` moves (the workers and the favourite view
+    bump it on every visible change), with the viewer's right to delete it and with the
+    language; the CSRF token is filled in per request. Pending cards change anyway: not cached.
+    Whole rows (creator, references) are read only for the cards not in the cache.
+    """
+    language = get_language()
+    keys = {
+        row.pk: f"card:{_CARD_STAMP}:{row.code}:{row.version}:{is_owner or row.creator_id == request.user.pk:d}:{language}"
+        for row in rows
+        if row.status not in Generation.PENDING
+    }
+    cached = cache.get_many(list(keys.values()))
+    html = {pk: cached[key] for pk, key in keys.items() if key in cached}
+    missing = [row.pk for row in rows if row.pk not in html]
+    if missing:
+        found = Generation.objects.filter(pk__in=missing).select_related("creator").prefetch_related("references")
+        template = get_template("studio/home.html#card")
+        for card in prepare_cards(list(found), request.user, is_owner=is_owner):
+            html[card.pk] = template.render({"generation": card, "csrf_token": _CSRF_SLOT})
+        cache.set_many({keys[pk]: html[pk] for pk in missing if pk in keys and pk in html}, CARD_CACHE_SECONDS)
+    token = get_token(request)
+    return [mark_safe(html[row.pk].replace(_CSRF_SLOT, token)) for row in rows if row.pk in html]
+
+
 def _gallery_context(request: HttpRequest, membership: Membership, filters: GalleryFilters) -> dict:
-    cards, next_cursor = page(membership.team, filters)
-    prepare_cards(cards, request.user, is_owner=membership.role == Membership.Role.OWNER)
+    rows, next_cursor = page(membership.team, filters)
     return {
-        "cards": cards,
+        "cards": rows,
+        "card_html": _render_cards(request, rows, is_owner=membership.role == Membership.Role.OWNER),
         "next_cursor": next_cursor,
         "query": filters.query_string(),
         "filters": filters,
-        "pending": any(card.is_pending for card in cards),
+        "pending": any(row.status in Generation.PENDING for row in rows),
     }
 
 
@@ -152,7 +195,8 @@ def live(request: HttpRequest) -> HttpResponse:
     states = parse_states(request.GET.getlist("s"))
     fast = request.GET.get("fast") == "1"
     top = parse_code(request.GET.get("top"))
-    changes = live_changes(request.user, states, top, GalleryFilters(request.GET))
+    filtered = any(request.GET.get(name) for name in GalleryFilters.FIELDS)
+    changes = live_changes(request.user, states, top, filtered)
     keep_fast = changes.pending or changes.more_new
     if not changes.changed and not changes.new and keep_fast == fast:
         return HttpResponse(status=204)

@@ -133,3 +133,20 @@ def test_pending_card_shows_status_and_elapsed_time(login, alice, team):
     generation = make_generation(team, alice, status="running")
     html = card_html(login(alice), generation)
     assert 'class="pill running"' in html and "Running" in html and "data-since=" in html
+
+
+def test_card_urls_built_from_the_detail_url_match_the_url_conf(login, alice, bobs):
+    html = card_html(login(alice), bobs)
+    for name in ("studio:favourite", "studio:delete", "studio:retry", "studio:remix", "studio:detail"):
+        assert f'"{reverse(name, args=[bobs.code])}"' in html
+
+
+def test_cached_cards_follow_versions_viewers_and_csrf_tokens(login, alice, bob, alices):
+    first = card_html(login(alice), alices)  # renders and caches the card as Alice sees it
+    assert 'data-confirm="Delete this video' in first and "csrf-slot" not in first
+    bob_view = card_html(login(bob), alices)
+    assert 'data-confirm="Delete this video' not in bob_view  # not Alice's cached copy
+    assert 'name="csrfmiddlewaretoken" value="csrf-slot' not in bob_view
+    assert 'name="csrfmiddlewaretoken" value=""' not in bob_view
+    login(bob).post(reverse("studio:favourite", args=[alices.code]), {"favourite": "1"}, **HX)
+    assert 'class="icon-btn fav on"' in card_html(login(alice), alices)  # a new version: re-rendered

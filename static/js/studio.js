@@ -59,10 +59,35 @@
     var date = xhr && Date.parse(xhr.getResponseHeader("Date") || "");
     if (date) skew = date + 500 - Date.now();
   });
-  document.addEventListener("htmx:afterSettle", tick);
-  document.addEventListener("htmx:historyRestore", tick);
-  tick();
+  // "5 minutes ago" on <time data-relative datetime=…> in the page's language (cards are cached
+  // server-side, so the server sends the date and the browser says how long ago it was).
+  var lang = document.documentElement.lang || undefined;
+  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
+  var STEPS = [[60, "second"], [60, "minute"], [24, "hour"], [7, "day"], [4.345, "week"], [12, "month"], [Infinity, "year"]];
+  function relative(seconds) {
+    if (seconds < 45) return rtf.format(0, "second");
+    var value = seconds;
+    for (var i = 0; i < STEPS.length; i++) {
+      if (Math.abs(value) < STEPS[i][0]) return rtf.format(-Math.round(value), STEPS[i][1]);
+      value /= STEPS[i][0];
+    }
+  }
+  function ages() {
+    if (!rtf) return;
+    var now = Date.now() + skew;
+    document.querySelectorAll("time[data-relative]").forEach(function (el) {
+      var at = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      if (!el.title) el.title = el.textContent.trim();
+      el.textContent = relative(Math.max(0, (now - at) / 1000));
+    });
+  }
+  function refresh() { tick(); ages(); }
+  document.addEventListener("htmx:afterSettle", refresh);
+  document.addEventListener("htmx:historyRestore", refresh);
+  refresh();
   setInterval(tick, 1000);
+  setInterval(ages, 30000);
 
   // Empty gallery: "Use this prompt" fills the generation form.
   document.addEventListener("click", function (event) {

@@ -8,6 +8,7 @@ second of work.
 
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 import tempfile
@@ -70,7 +71,22 @@ def caption_png(prompt: str, size: tuple[int, int]) -> bytes:
 
 def make_clip(*, prompt: str, ratio: str | None, seconds: int, audio: bool) -> bytes:
     """The bytes of an H.264 MP4 (faststart) lasting `seconds`, with a sine-tone AAC track
-    when `audio`. Raises ClipError if ffmpeg fails or runs past TIMEOUT_SECONDS."""
+    when `audio`. Raises ClipError if ffmpeg fails or runs past TIMEOUT_SECONDS. With
+    SANDBOX_CLIP_CACHE on (benchmarks), one clip per shape is rendered and reused, captioned
+    "Studio sandbox", so the fake upstream's CPU does not drown what is measured."""
+    from django.conf import settings
+
+    if settings.SANDBOX_CLIP_CACHE:
+        return _cached_clip(ratio, seconds, audio)
+    return _render_clip(prompt, ratio, seconds, audio)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_clip(ratio: str | None, seconds: int, audio: bool) -> bytes:
+    return _render_clip("Studio sandbox", ratio, seconds, audio)
+
+
+def _render_clip(prompt: str, ratio: str | None, seconds: int, audio: bool) -> bytes:
     width, height = frame_size(ratio)
     with tempfile.TemporaryDirectory(prefix="sandbox-clip-") as tmp:
         caption = Path(tmp) / "caption.png"

@@ -96,3 +96,40 @@ def wait_until(predicate, timeout: float, interval: float = 0.5, what: str = "co
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture(autouse=True)
+def sweep_schedule(transactional_db):
+    """The schedule the data migration creates; transactional tests flush it between tests."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="studio-sweep", defaults={"func": "studio.tasks.sweep", "schedule_type": Schedule.MINUTES, "minutes": 1}
+    )
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"],
+    }
+
+
+@pytest.fixture
+def shot(page):
+    """Save a screenshot into test-artifacts/ (kept by CI, looked at by people)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(name: str, target=None):
+        (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return take
