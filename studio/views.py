@@ -4,7 +4,6 @@ import hashlib
 import mimetypes
 
 from django.conf import settings
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -28,6 +27,7 @@ from django_htmx.http import HTMX_STOP_POLLING, push_url
 
 from accounts.models import Membership
 from studio import catalogue
+from studio.forms import GenerationForm
 from studio.gallery import (
     GalleryFilters,
     live_changes,
@@ -38,8 +38,8 @@ from studio.gallery import (
     prepare_cards,
 )
 from studio.models import Generation, Reference
+from studio.pipeline import delete_generation
 from studio.serve import serve_file
-
 
 CARD_CACHE_SECONDS = 3600
 _CSRF_SLOT = "csrf-slot-5b1d9e"
@@ -57,12 +57,23 @@ def _get_generation_for_user(request: HttpRequest, code) -> Generation:
     )
 
 
-def _current_membership(request: HttpRequest) -> Membership:
-    """The user's membership of their current team: team and role in one query."""
+def _current_role(request: HttpRequest) -> tuple[int, str]:
+    """The user's current team (its id) and their role in it, in one small query (fragments)."""
     user = request.user
-    membership = Membership.objects.select_related("team").filter(user=user, team_id=user.current_team_id).first()
+    role = Membership.objects.filter(user=user, team_id=user.current_team_id).values_list("role", flat=True)[:1]
+    if not role:  # no team chosen yet, or no longer a member of it
+        membership = _current_membership(request)
+        return membership.team_id, membership.role
+    return user.current_team_id, role[0]
+
+
+def _current_membership(request: HttpRequest) -> Membership:
+    """The user's membership of their current team, with the team, in one query (pages)."""
+    user = request.user
+    memberships = Membership.objects.select_related("team")
+    membership = memberships.filter(user=user, team_id=user.current_team_id).first()
     if membership is None:  # no team chosen yet, or no longer a member of it
-        membership = Membership.objects.select_related("team").get(user=user, team=user.get_current_team())
+        membership = memberships.get(user=user, team=user.get_current_team())
     user.current_team = membership.team  # the navigation's context processor reuses it
     return membership
 
@@ -87,7 +98,7 @@ def _after_action(request: HttpRequest, generation: Generation) -> str:
 def _fragment(request: HttpRequest, template_name: str, context: dict, status: int = 200) -> HttpResponse:
     """A partial for htmx, rendered without context processors: fragments have no navigation,
     and its context processor would cost two queries. The forms need only the CSRF token."""
-    context = {**context, "request": request, "csrf_token": get_token(request)}
+    context = {"csrf_token": get_token(request), **context, "request": request}
     return HttpResponse(get_template(template_name).render(context), status=status)
 
 
@@ -96,19 +107,19 @@ def _render_card(request: HttpRequest, generation: Generation) -> HttpResponse:
     return _fragment(request, "studio/home.html#card", {"generation": generation})
 
 
-def _render_cards(request: HttpRequest, rows: list, is_owner: bool) -> list[str]:
-    """The HTML of a page of cards (rows from `gallery.page`), from the cache when it can.
+def _render_cards(request: HttpRequest, rows: list, is_owner: bool) -> tuple[str, list[str]]:
+    """The HTML of a page of cards (rows from `gallery.page`), from the cache where it can.
 
-    A finished card changes only when its `version` moves (the workers and the favourite view
+    A card's HTML changes only when its `version` moves (the workers and the favourite view
     bump it on every visible change), with the viewer's right to delete it and with the
-    language; the CSRF token is filled in per request. Pending cards change anyway: not cached.
-    Whole rows (creator, references) are read only for the cards not in the cache.
+    language. The CSRF token is filled in per request and times are written by studio.js.
+    Whole rows (creator, references) are read only for the cards missing from the cache.
+    Returns the CSRF token used and the cards' HTML.
     """
-    language = get_language()
+    language, user = get_language(), request.user
     keys = {
-        row.pk: f"card:{_CARD_STAMP}:{row.code}:{row.version}:{is_owner or row.creator_id == request.user.pk:d}:{language}"
+        row.pk: f"card:{_CARD_STAMP}:{row.code}:{row.version}:{is_owner or row.creator_id == user.pk:d}:{language}"
         for row in rows
-        if row.status not in Generation.PENDING
     }
     cached = cache.get_many(list(keys.values()))
     html = {pk: cached[key] for pk, key in keys.items() if key in cached}
@@ -116,18 +127,20 @@ def _render_cards(request: HttpRequest, rows: list, is_owner: bool) -> list[str]
     if missing:
         found = Generation.objects.filter(pk__in=missing).select_related("creator").prefetch_related("references")
         template = get_template("studio/home.html#card")
-        for card in prepare_cards(list(found), request.user, is_owner=is_owner):
+        for card in prepare_cards(list(found), user, is_owner=is_owner):
             html[card.pk] = template.render({"generation": card, "csrf_token": _CSRF_SLOT})
-        cache.set_many({keys[pk]: html[pk] for pk in missing if pk in keys and pk in html}, CARD_CACHE_SECONDS)
-    token = get_token(request)
-    return [mark_safe(html[row.pk].replace(_CSRF_SLOT, token)) for row in rows if row.pk in html]
+        cache.set_many({keys[pk]: html[pk] for pk in missing if pk in html}, CARD_CACHE_SECONDS)
+    token = get_token(request)  # masking it costs: the fragment reuses it
+    return token, [mark_safe(html[row.pk].replace(_CSRF_SLOT, token)) for row in rows if row.pk in html]
 
 
-def _gallery_context(request: HttpRequest, membership: Membership, filters: GalleryFilters) -> dict:
-    rows, next_cursor = page(membership.team, filters)
+def _gallery_context(request: HttpRequest, team_id: int, role: str, filters: GalleryFilters) -> dict:
+    rows, next_cursor = page(team_id, filters)
+    token, card_html = _render_cards(request, rows, is_owner=role == Membership.Role.OWNER)
     return {
         "cards": rows,
-        "card_html": _render_cards(request, rows, is_owner=membership.role == Membership.Role.OWNER),
+        "card_html": card_html,
+        "csrf_token": token,
         "next_cursor": next_cursor,
         "query": filters.query_string(),
         "filters": filters,
@@ -140,16 +153,16 @@ def render_studio_page(request: HttpRequest, form=None, status: int = 200, **ext
 
     `form` (and `extra` context) let another view (remix, a create without htmx) use the page.
     """
-    from studio.forms import GenerationForm
-
     membership = _current_membership(request)
+    team = membership.team
     filters = GalleryFilters(request.GET)
-    context = _gallery_context(request, membership, filters)
-    members = membership.team.memberships.select_related("user").order_by("user__first_name", "user__email")
+    context = _gallery_context(request, team.pk, membership.role, filters)
+    members = team.memberships.select_related("user").order_by("user__first_name", "user__email")
+    form = form if form is not None else GenerationForm(user=request.user, team=team)
     context.update(
-        form=form if form is not None else GenerationForm(user=request.user, team=membership.team),
-        team=membership.team,
-        has_key=hasattr(request.user, "api_key"),
+        form=form,
+        team=team,
+        has_key=not form.no_key,  # the form has read the user's key already
         members=[m.user for m in members],
         model_choices=model_choices(filters.value("model")),
         status_choices=GalleryFilters.STATUS_CHOICES[1:],
@@ -172,9 +185,8 @@ def gallery(request: HttpRequest) -> HttpResponse:
     """The gallery alone for htmx: filtered (`#gallery`, URL pushed) or the next page (`#page`)."""
     if not _wants_fragment(request):
         return render_studio_page(request)
-    membership = _current_membership(request)
     filters = GalleryFilters(request.GET)
-    context = _gallery_context(request, membership, filters)
+    context = _gallery_context(request, *_current_role(request), filters)
     if filters.cursor:
         return _fragment(request, "studio/home.html#page", {**context, "appending": True})
     response = _fragment(request, "studio/home.html#gallery", context)
@@ -283,8 +295,6 @@ def favourite(request: HttpRequest, code) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def delete(request: HttpRequest, code) -> HttpResponse:
     """Delete a generation and its files: its creator or a team owner only."""
-    from studio.pipeline import delete_generation
-
     generation = _get_generation_for_user(request, code)
     if generation.creator_id != request.user.pk and not _is_owner(request.user, generation.team_id):
         raise PermissionDenied

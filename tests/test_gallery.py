@@ -160,7 +160,8 @@ def test_filtered_empty_gallery_offers_to_clear_filters(login, alice, cards):
 
 def test_user_without_key_is_pointed_to_the_key_page(login, alice, team):
     html = login(alice).get(reverse("studio:home")).content.decode()
-    assert f'href="{reverse("accounts:api_key")}"' in html.split('class="studio"', 1)[1]
+    gallery = html.split('id="gallery"', 1)[1]
+    assert f'href="{reverse("accounts:api_key")}"' in gallery and "data-fill-prompt" not in gallery
 
 
 def test_detail_shows_the_whole_generation_to_the_team(login, bob, cards):
@@ -182,3 +183,12 @@ def test_detail_fragment_for_htmx_and_no_polling_when_final(login, alice, cards)
 
 def test_outsider_gets_404_for_detail(login, charlie, cards):
     assert login(charlie).get(reverse("studio:detail", args=[cards[0].code])).status_code == 404
+
+
+def test_user_who_left_their_current_team_sees_their_own_studio(login, alice, bob, team):
+    make_generation(team, alice, prompt="Moonlight only")
+    team.memberships.filter(user=bob).delete()
+    client = login(bob)
+    assert client.get(reverse("studio:live"), **HX).status_code == 204  # nothing of Moonlight's
+    for response in (client.get(reverse("studio:gallery"), **HX), client.get(reverse("studio:home"))):
+        assert response.status_code == 200 and "Moonlight only" not in response.content.decode()
