@@ -39,7 +39,7 @@ test-unit: setup
 	$(PY) -m pytest -n 2 -m "not e2e and not integration" -q
 
 test-live: setup browser
-	REQUIRE_BROWSER=1 $(PY) -m pytest -m "e2e or integration" -q
+	STUDIO_LIVE_TESTS=1 $(PY) -m pytest -m "e2e or integration" -q
 
 test: test-unit test-live
 
