@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from studio.forms import GenerationForm
+from studio.gallery import prepare_cards
 from studio.models import Generation
 from studio.pipeline import create_generation, retry_generation
 from studio.views import _get_generation_for_user, render_studio_page
@@ -32,6 +33,7 @@ def create(request: HttpRequest) -> HttpResponse:
         if created:
             messages.success(request, _("Queued. Your video will appear in the gallery when it is ready."))
         return redirect("studio:home")
+    prepare_cards([generation], request.user, is_owner=True)  # the creator may delete it
     fresh = GenerationForm(user=request.user, team=team, initial=_sticky(form.cleaned_data))
     ctx = {"generation": generation, "form": fresh, "created": created}
     return render(request, "studio/_created.html", ctx, status=201 if created else 200)
@@ -51,6 +53,7 @@ def retry(request: HttpRequest, code) -> HttpResponse:
         return redirect("studio:home")
     new = retry_generation(generation, request.user)
     if request.htmx:
+        prepare_cards([new], request.user, is_owner=True)
         return render(request, "studio/_created.html", {"generation": new, "created": True}, status=201)
     messages.success(request, _("Retrying as a new generation."))
     return redirect("studio:home")

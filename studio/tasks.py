@@ -415,8 +415,9 @@ def _refresh_or_fail(generation: Generation) -> None:
     if generation.fetch_attempts >= 1:
         fail(generation.pk, "The video link expired before Studio could save the video.", from_status=S.SUCCEEDED)
         return
-    Generation.objects.filter(pk=generation.pk, status=S.SUCCEEDED).update(
-        status=S.RUNNING, claimed_at=None, fetch_attempts=generation.fetch_attempts + 1, next_poll_at=timezone.now()
+    bump(
+        Generation.objects.filter(pk=generation.pk, status=S.SUCCEEDED),
+        status=S.RUNNING, claimed_at=None, fetch_attempts=generation.fetch_attempts + 1, next_poll_at=timezone.now(),
     )
     pipeline.kick_sweep()
 
