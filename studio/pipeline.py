@@ -77,21 +77,26 @@ def create_generation(user: User, team: Team, form: GenerationForm) -> tuple[Gen
 
 
 def _save_reference(generation: Generation, ref) -> Reference:
+    if ref.source is not None:
+        return _copy_reference(ref.source, generation, position=ref.position)
     reference = Reference(generation=generation, kind=ref.kind, position=ref.position, url=ref.url)
     if ref.upload is not None:
         reference.name, reference.content_type, reference.size = ref.name, ref.content_type, ref.upload.size
         ref.upload.seek(0)
         reference.file.save(ref.name or "upload", ref.upload, save=False)
-    elif ref.source is not None:
-        source = ref.source
-        reference.url, reference.name, reference.content_type, reference.size = (
-            source.url, source.name, source.content_type, source.size,
-        )
-        if source.file:
-            with source.file.open("rb") as fh:
-                reference.file.save(source.name or source.file.name, ContentFile(fh.read()), save=False)
     reference.save()
     return reference
+
+
+def _copy_reference(source: Reference, generation: Generation, *, position: int) -> Reference:
+    """A copy of another generation's reference, with its own stored file."""
+    copy = Reference(generation=generation, kind=source.kind, position=position, url=source.url,
+                     name=source.name, content_type=source.content_type, size=source.size)
+    if source.file:
+        with source.file.open("rb") as fh:
+            copy.file.save(source.name or "reference", ContentFile(fh.read()), save=False)
+    copy.save()
+    return copy
 
 
 def retry_generation(generation: Generation, user: User) -> Generation:
@@ -103,12 +108,7 @@ def retry_generation(generation: Generation, user: User) -> Generation:
             resolution=generation.resolution, generate_audio=generation.generate_audio, mode=generation.mode,
         )
         for source in generation.references.all():
-            copy = Reference(generation=retry, kind=source.kind, position=source.position, url=source.url,
-                             name=source.name, content_type=source.content_type, size=source.size)
-            if source.file:
-                with source.file.open("rb") as fh:
-                    copy.file.save(source.name or "reference", ContentFile(fh.read()), save=False)
-            copy.save()
+            _copy_reference(source, retry, position=source.position)
         enqueue_on_commit("studio.tasks.submit_generation", retry.pk)
     log.info("generation=%s retry of=%s", retry.code, generation.code)
     return retry
