@@ -77,3 +77,23 @@ def test_outsider_gets_404(login, alice, charlie, team, name):
         reverse(name, args=[generation.code]))
     assert response.status_code == 404
     assert Generation.objects.count() == 1
+
+
+def test_remix_keeps_stored_references_as_copies(keyed_client, alice, team, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from studio.models import Reference
+    from tests.test_generation_form import png
+
+    source = make_generation(team, alice, prompt="@image1 waves", mode="reference")
+    ref = Reference(generation=source, kind="image", position=0, name="hand.png", content_type="image/png")
+    ref.file.save("hand.png", ContentFile(png().read()), save=False)
+    ref.save()
+    page = keyed_client.get(reverse("studio:remix", args=[source.code])).content.decode()
+    assert f'name="keep_refs" value="{ref.pk}"' in page
+    with django_capture_on_commit_callbacks(execute=False):
+        response = keyed_client.post(reverse("studio:create"), {**FORM, "prompt": "@image1 waves", "keep_refs": [ref.pk]}, **HTMX)
+    assert response.status_code == 201, response.content.decode()[:500]
+    copy = Reference.objects.exclude(pk=ref.pk).get()
+    assert copy.generation.mode == "reference" and copy.file.name != ref.file.name
+    assert copy.file.read() == ref.file.read()
