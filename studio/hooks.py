@@ -20,8 +20,8 @@ log = logging.getLogger("studio.hooks")
 @csrf_exempt
 @require_POST
 def relaydance_hook(request: HttpRequest, token: str) -> HttpResponse:
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > settings.WEBHOOK_MAX_BYTES:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.WEBHOOK_MAX_BYTES:
         return JsonResponse({"error": "body too large"}, status=413)
     body = request.read(settings.WEBHOOK_MAX_BYTES + 1)
     if len(body) > settings.WEBHOOK_MAX_BYTES:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.crypto import DecryptionError
 from accounts.models import ApiKey
 from studio import media, pipeline, relaydance
+from studio.catalogue import get_spec
 from studio.models import Generation, Lease, Reference
 from studio.pipeline import bump, enqueue
 from studio.failures import failure_message
@@ -123,10 +124,9 @@ def _build_request(client, key: str, generation: Generation) -> relaydance.Gener
             urls[ref.kind].append(uploaded.url)
         else:
             urls[ref.kind].append(ref.url)
-    spec_audio = relaydance_audio(generation)
     return relaydance.GenerationRequest(
         model=generation.model, prompt=generation.prompt, seconds=generation.seconds,
-        ratio=generation.ratio, resolution=generation.resolution, generate_audio=spec_audio,
+        ratio=generation.ratio, resolution=generation.resolution, generate_audio=relaydance_audio(generation),
         callback_url=pipeline.callback_url(generation),
         images=urls[Reference.Kind.IMAGE], videos=urls[Reference.Kind.VIDEO], audio=urls[Reference.Kind.AUDIO],
         first_frame=(urls[Reference.Kind.FIRST_FRAME] or [None])[0],
@@ -136,8 +136,6 @@ def _build_request(client, key: str, generation: Generation) -> relaydance.Gener
 
 def relaydance_audio(generation: Generation) -> bool | None:
     """`generate_audio` is sent only to models that take it as a toggle (Seedance 2.0)."""
-    from studio.catalogue import get_spec
-
     return generation.generate_audio if get_spec(generation.model).audio == "toggle" else None
 
 
@@ -348,15 +346,22 @@ def housekeeping() -> None:
     queued = Generation.objects.filter(status=S.QUEUED).filter(
         Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, created__lt=now - timedelta(seconds=60))
     )
-    for pk in list(queued.values_list("pk", flat=True)[:200]):
-        Generation.objects.filter(pk=pk).update(next_poll_at=now + stale_after())
-        enqueue("studio.tasks.submit_generation", pk)
+    _enqueue_batch(queued, "studio.tasks.submit_generation", now)
     fetchable = Generation.objects.filter(status=S.SUCCEEDED, next_poll_at__lte=now).filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
     )
-    for pk in list(fetchable.values_list("pk", flat=True)[:200]):
-        Generation.objects.filter(pk=pk).update(next_poll_at=now + stale_after())
-        enqueue("studio.tasks.fetch_video", pk)
+    _enqueue_batch(fetchable, "studio.tasks.fetch_video", now)
+
+
+def _enqueue_batch(queryset, func: str, now) -> None:
+    """Enqueue `func` for up to 200 due rows, pushing their next check past the job timeout
+    (one update for the batch) so the next tick does not enqueue them again."""
+    pks = list(queryset.values_list("pk", flat=True)[:200])
+    if not pks:
+        return
+    Generation.objects.filter(pk__in=pks).update(next_poll_at=now + stale_after())
+    for pk in pks:
+        enqueue(func, pk)
 
 
 # --- fetch --------------------------------------------------------------------------------
