@@ -67,7 +67,10 @@ class Generation(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     task_id = models.CharField(max_length=128, blank=True, db_index=True)
     upstream_status = models.CharField(max_length=32, blank=True)
+    # The failure in English, as a translatable message with `%(name)s` placeholders filled
+    # from `error_args` when shown, so each viewer reads it in their own language.
     error = models.TextField(blank=True)
+    error_args = models.JSONField(default=dict, blank=True)
     video_url = models.TextField(blank=True)  # the upstream URL, kept until the file is stored
     video = models.FileField(upload_to=video_path, blank=True, max_length=300)
     poster = models.FileField(upload_to=poster_path, blank=True, max_length=300)
