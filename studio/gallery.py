@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
-from studio import catalogue
+from studio import catalogue, search
 from studio.models import Generation
 
 PAGE_SIZE = 24
@@ -95,7 +95,7 @@ class GalleryFilters(forms.Form):
         """The filters as one condition on Generation."""
         cond = Q()
         if text := self.value("q"):
-            cond &= Q(prompt__icontains=text)
+            cond &= search.prompt_contains(text)
         if model := self.value("model"):
             cond &= Q(model=model)
         if status := self.value("status"):
