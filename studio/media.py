@@ -55,10 +55,12 @@ def check_upload(upload, kind: str) -> CheckedFile:
     """What the file really is, judged by its bytes, or ValidationError for the form."""
     limit = LIMITS[kind]
     if upload.size > limit:
-        raise ValidationError(
-            _("“%(name)s” is %(size).1f MB; the limit for %(kind)s files is %(limit)d MB.")
-            % {"name": upload.name, "size": upload.size / MB, "kind": kind, "limit": limit // MB}
-        )
+        too_large = {
+            "image": _("“%(name)s” is %(size).1f MB; the limit for images is %(limit)d MB."),
+            "video": _("“%(name)s” is %(size).1f MB; the limit for videos is %(limit)d MB."),
+            "audio": _("“%(name)s” is %(size).1f MB; the limit for audio files is %(limit)d MB."),
+        }[kind]
+        raise ValidationError(too_large % {"name": upload.name, "size": upload.size / MB, "limit": limit // MB})
     if kind == "image":
         try:
             upload.seek(0)

@@ -6,9 +6,18 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright runs an event loop
 
+from django.utils import translation  # noqa: E402
+
 from accounts.models import Membership, Team, User  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request or test that activated a language leaves it active in the thread: reset it."""
+    yield
+    translation.deactivate()
 
 
 def make_user(email: str) -> User:

@@ -82,7 +82,7 @@ def test_bad_request_fails_with_upstream_message(generation, upstream):
     upstream.post("/video/generations").respond(400, json={"error": {"message": "prompt too spicy", "type": "invalid_request_error"}})
     tasks.submit_generation(generation.pk)
     generation.refresh_from_db()
-    assert generation.status == S.FAILED and "prompt too spicy" in generation.error
+    assert generation.status == S.FAILED and generation.error_args == {"reason": "prompt too spicy"}
 
 
 def test_rejected_key_fails_with_advice(generation, upstream):
