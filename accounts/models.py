@@ -44,6 +44,8 @@ class User(AbstractUser):
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # Optional: what the user means to spend with their own key per month, across all teams.
+    monthly_budget = models.DecimalField(_("monthly budget"), max_digits=10, decimal_places=2, null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -84,6 +86,8 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=80)
     personal = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
+    # Optional, set by an owner: what the whole team means to spend per month.
+    monthly_budget = models.DecimalField(_("monthly budget"), max_digits=10, decimal_places=2, null=True, blank=True)
 
     objects = TeamManager()
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import ApiKey, Team, User
-from studio import catalogue, media
+from studio import catalogue, media, usage
 from studio.models import Generation, Reference
 
 MEDIA_KINDS = {  # file field → (URL field, Reference kind, what check_upload expects)
@@ -81,7 +81,7 @@ class GenerationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": _lazy("Describe the shot… cite images as @image1")}),
     )
     seconds = forms.IntegerField(label=_lazy("Length (s)"), min_value=1, max_value=catalogue.HARD_MAX_SECONDS, initial=5)
-    ratio = forms.ChoiceField(label=_lazy("Ratio"), choices=[(r, r) for r in catalogue.SEEDANCE_RATIOS], initial="16:9")
+    ratio = forms.ChoiceField(label=_lazy("Ratio"), choices=[(r, _lazy("adaptive") if r == "adaptive" else r) for r in catalogue.SEEDANCE_RATIOS], initial="16:9")
     resolution = forms.ChoiceField(
         label=_lazy("Resolution"), choices=[(r, r) for r in ("480p", "720p", "1080p")], initial="720p"
     )
@@ -104,7 +104,7 @@ class GenerationForm(forms.Form):
         self.user, self.team = user, team
         self.api_key = ApiKey.objects.filter(user=user).first()
         self.specs = catalogue.video_models(self.api_key.model_ids if self.api_key else [])
-        self.fields["model"].choices = [(spec.id, spec.label) for spec in self.specs]
+        self.fields["model"].choices = [(spec.id, spec.display_label) for spec in self.specs]
         self.fields["model"].error_messages["invalid_choice"] = _("Your key may not use this model. Pick one from the list.")
         if self.specs and not self.is_bound:
             self.initial.setdefault("model", self.specs[0].id)
@@ -144,6 +144,11 @@ class GenerationForm(forms.Form):
     def no_key(self) -> bool:
         return self.api_key is None
 
+    def quote(self) -> "usage.FormQuote":
+        """The price and budget warnings for the settings on the form (the quote partial)."""
+        values = [self[name].value() for name in ("model", "seconds", "resolution", "generate_audio")]
+        return usage.form_quote(self.user, self.team, *values)
+
     def capabilities(self) -> dict:
         """Each model's limits, for the form's script to adapt the choices."""
         return {
@@ -178,6 +183,10 @@ class GenerationForm(forms.Form):
             self.add_error(field if field in self.fields else None, message)
         data["resolution"] = catalogue.resolution_for(spec, data.get("resolution"))
         data["generate_audio"] = spec.audio == "always" or (spec.audio == "toggle" and bool(data.get("generate_audio")))
+        if not problems:  # the quote counts: refuse when this month's spending + it passes a budget
+            settings = [data[name] for name in ("model", "seconds", "resolution", "generate_audio")]
+            if refusal := usage.budget_refusal(self.user, self.team, *settings):
+                self.add_error(None, refusal)
         self.references = refs
         return data
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from studio.pricing import Price, money  # noqa: F401  (Price: the price table)
 from studio.sandbox.models import SandboxFile, SandboxTask  # noqa: F401  (the sandbox's tables)
 
 
@@ -77,6 +78,9 @@ class Generation(models.Model):
     video_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True)  # read from the stored file
     favourite = models.BooleanField(default=False)
+    # The price estimate when it was created (studio.pricing), kept so later price edits don't
+    # rewrite history; None when no price fits. A failed generation is not billed (studio.usage).
+    estimated_cost = models.DecimalField(_("estimated cost"), max_digits=10, decimal_places=4, null=True, blank=True)
     # Bumped on every change a card shows, so the live poller can send only changed cards.
     version = models.PositiveIntegerField(default=0)
     webhook_token = models.CharField(max_length=64, default=_webhook_token, unique=True)
@@ -112,6 +116,7 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["team", "-created", "-id"], name="gallery_order"),
             models.Index(fields=["status", "next_poll_at"], name="due_for_poll"),
+            models.Index(fields=["creator", "created"], name="creator_month"),  # a member's spending
         ]
 
     def __str__(self) -> str:
@@ -120,6 +125,11 @@ class Generation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in self.PENDING
+
+    @property
+    def cost_label(self) -> str:
+        """The estimated cost for people ("$0.50"), or "" when no price fitted."""
+        return money(self.estimated_cost) if self.estimated_cost is not None else ""
 
 
 class Reference(models.Model):
