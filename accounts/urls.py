@@ -1,13 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import language, views
 from accounts.forms import LoginForm
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("language/", language.switch_language, name="language"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
@@ -42,7 +43,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.throttle.ThrottledModelBackend")
         messages.success(request, _("Welcome to Studio! Add an API key to start generating."))
         return redirect(_safe_next(request, "accounts:api_key"))
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request, "")})
@@ -56,7 +57,8 @@ def api_key(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     if form.is_valid():
         save_key(request.user, form.cleaned_data["key"], form.cleaned_data["model_ids"])
-        messages.success(request, _("Key saved. It may use %(count)d models.") % {"count": len(form.cleaned_data["model_ids"])})
+        count = len(form.cleaned_data["model_ids"])
+        messages.success(request, ngettext("Key saved. It may use %(count)d model.", "Key saved. It may use %(count)d models.", count) % {"count": count})
         return redirect("accounts:api_key")
     return render(request, "accounts/api_key.html", {"form": form, "api_key": current})
 

@@ -4,7 +4,6 @@ import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -13,6 +12,8 @@ from django_q.tasks import async_task
 from accounts.models import Team, User
 from studio.forms import GenerationForm
 from studio.models import Generation, Lease, Reference
+from studio.pricing import estimate
+from studio.storage import copy_file
 
 log = logging.getLogger("studio.pipeline")
 
@@ -65,6 +66,7 @@ def create_generation(user: User, team: Team, form: GenerationForm) -> tuple[Gen
                 team=team, creator=user, model=data["model"], prompt=data["prompt"].strip(),
                 seconds=data["seconds"], ratio=data["ratio"], resolution=data["resolution"],
                 generate_audio=data["generate_audio"], mode=mode, client_token=data["client_token"],
+                estimated_cost=estimate(data["model"], data["seconds"], data["resolution"], data["generate_audio"]),
             )
             for ref in form.references:
                 _save_reference(generation, ref)
@@ -93,8 +95,7 @@ def _copy_reference(source: Reference, generation: Generation, *, position: int)
     copy = Reference(generation=generation, kind=source.kind, position=position, url=source.url,
                      name=source.name, content_type=source.content_type, size=source.size)
     if source.file:
-        with source.file.open("rb") as fh:
-            copy.file.save(source.name or "reference", ContentFile(fh.read()), save=False)
+        copy_file(source.file, copy.file, source.name or "reference")
     copy.save()
     return copy
 
@@ -106,6 +107,7 @@ def retry_generation(generation: Generation, user: User) -> Generation:
             team=generation.team, creator=user, retry_of=generation, model=generation.model,
             prompt=generation.prompt, seconds=generation.seconds, ratio=generation.ratio,
             resolution=generation.resolution, generate_audio=generation.generate_audio, mode=generation.mode,
+            estimated_cost=estimate(generation.model, generation.seconds, generation.resolution, generation.generate_audio),
         )
         for source in generation.references.all():
             _copy_reference(source, retry, position=source.position)
@@ -122,8 +124,8 @@ def delete_generation(generation: Generation) -> None:
     for storage, name in names:
         try:
             storage.delete(name)
-        except OSError:
-            log.warning("could not delete %s from storage", name)
+        except Exception as exc:  # any backend's error (S3's are not OSError): the row is gone
+            log.warning("could not delete %s from storage: %s", name, type(exc).__name__)
     log.info("generation=%s deleted", generation.code)
 
 

@@ -66,6 +66,8 @@ if _site.scheme == "https" and f"https://{_site.netloc}" not in CSRF_TRUSTED_ORI
 
 # --- RelayDance and the built-in sandbox -------------------------------------------------
 RELAYDANCE_BASE_URL = (env_str("RELAYDANCE_BASE_URL", "https://relaydance.com/v1") or "").rstrip("/")
+# Seconds to wait for an answer; a create that times out after sending is never re-sent.
+RELAYDANCE_TIMEOUT_SECONDS = env_int("RELAYDANCE_TIMEOUT_SECONDS", 60)
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", DEBUG)
 # Where the worker reaches the sandbox; keys starting "sk-sandbox-" are sent there.
 SANDBOX_BASE_URL = (env_str("SANDBOX_BASE_URL", f"{SITE_URL}/sandbox/v1") or "").rstrip("/")
@@ -83,6 +85,7 @@ GENERATION_DEADLINE_SECONDS = env_int("GENERATION_DEADLINE_SECONDS", 30 * 60)
 SWEEP_THREADS = env_int("SWEEP_THREADS", 8)
 SWEEP_BUDGET_SECONDS = env_int("SWEEP_BUDGET_SECONDS", 50)
 MAX_VIDEO_MB = env_int("MAX_VIDEO_MB", 500)
+PRICE_CURRENCY = env_str("PRICE_CURRENCY", "USD")  # the price table's currency (estimates)
 # Webhooks need a public https SITE_URL; unset means "on exactly when SITE_URL is public".
 WEBHOOKS_ENABLED = env_bool("WEBHOOKS_ENABLED", False) if env_str("WEBHOOKS_ENABLED") else None
 WEBHOOK_MAX_BYTES = 64 * 1024
@@ -117,12 +120,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "studio.uploads.UploadLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.language.UserLanguageMiddleware",  # a signed-in user's saved language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -237,7 +243,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Studio <studio@localhost>")
 # --- I18N ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # the compiled .mo is committed: `make messages` rebuilds it
+LANGUAGE_COOKIE_SECURE = _site.scheme == "https"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -252,17 +260,81 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
+# Object storage (any S3-compatible service) when a bucket is named; static files stay on
+# whitenoise. Media is private: objects are never public, and studio.serve answers the
+# views with a redirect to a URL signed for S3_URL_EXPIRE_SECONDS.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+S3_URL_EXPIRE_SECONDS = env_int("S3_URL_EXPIRE_SECONDS", 300)
+if AWS_STORAGE_BUCKET_NAME:
+    if env_str("AWS_S3_CUSTOM_DOMAIN"):
+        # django-storages signs custom-domain URLs only for CloudFront: plain ones would be public.
+        raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN is not supported: media must stay private")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL"),  # for S3-compatible providers
+            "region_name": env_str("AWS_S3_REGION_NAME"),
+            # Unset keys let boto3 find credentials itself (an instance role, ~/.aws).
+            "access_key": env_str("AWS_ACCESS_KEY_ID"),
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY"),
+            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE"),  # "path" for some providers
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": S3_URL_EXPIRE_SECONDS,
+            # No ACL header: objects are private by default, and buckets with ACLs disabled
+            # (the default since 2023) refuse any ACL but bucket-owner-full-control.
+            "default_acl": None,
+            "file_overwrite": False,  # names are unique already; never replace a team's file
+            "max_memory_size": 2 * 1024 * 1024,  # files read back spill to disk past 2 MB
+        },
+    }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files are spooled to disk
+DATA_UPLOAD_MAX_NUMBER_FILES = 20  # the form takes 17 (studio.uploads also caps the body size)
 
 # --- Security ------------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The PaaS router terminates TLS and says so in this header; "off" when clients reach
+# Studio directly (a spoofed header would then make any request look secure).
+_proto_header = env_str("PROXY_SSL_HEADER", "X-Forwarded-Proto") or ""
+SECURE_PROXY_SSL_HEADER = (
+    None if _proto_header.lower() == "off" else ("HTTP_" + _proto_header.upper().replace("-", "_"), "https")
+)
+# How many proxies in front of Studio append to X-Forwarded-For (1 on a typical PaaS); the
+# client's address is the one the outermost trusted proxy saw. 0: REMOTE_ADDR.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from <body hx-headers>, no script reads the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Media comes from our own views; with object storage they redirect to signed URLs on the
+# bucket's host, which players and images then load from.
+CSP_MEDIA_SOURCES = env_list("CSP_MEDIA_SOURCES")
+if AWS_STORAGE_BUCKET_NAME and not CSP_MEDIA_SOURCES:
+    if _endpoint_url := env_str("AWS_S3_ENDPOINT_URL", ""):
+        _endpoint = urlsplit(_endpoint_url)
+        CSP_MEDIA_SOURCES = [f"{_endpoint.scheme}://{_endpoint.netloc}", f"{_endpoint.scheme}://*.{_endpoint.netloc}"]
+    else:  # AWS signs global or regional hosts (bucket.s3.<region>.amazonaws.com) and may redirect between them
+        CSP_MEDIA_SOURCES = ["https://*.amazonaws.com"]
+# No inline scripts, styles or eval anywhere (htmx is configured for it in base.html).
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "blob:", *CSP_MEDIA_SOURCES],  # blob: previews of images being attached
+    "media-src": ["'self'", *CSP_MEDIA_SOURCES],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+SUBMITS_PER_MINUTE = env_int("SUBMITS_PER_MINUTE", 10)  # generations one user may start per minute
+LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 5)  # per account and per address...
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)  # ...within this window
+AUTHENTICATION_BACKENDS = ["accounts.throttle.ThrottledModelBackend"]
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _site.scheme == "https")
     SESSION_COOKIE_SECURE = _site.scheme == "https"
@@ -276,8 +348,8 @@ SECURE_REDIRECT_EXEMPT = [r"^health$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "formatters": {"line": {"()": "studio.logs.OneLineFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

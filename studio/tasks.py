@@ -22,13 +22,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.crypto import DecryptionError
 from accounts.models import ApiKey
-from studio import media, pipeline, relaydance
+from studio import failures, media, pipeline, relaydance
 from studio.catalogue import get_spec
 from studio.models import Generation, Lease, Reference
 from studio.pipeline import bump, enqueue
@@ -39,10 +39,7 @@ S = Generation.Status
 TICK_SECONDS = 0.5
 MAX_SUBMIT_ATTEMPTS = 5
 MAX_FETCH_ATTEMPTS = 5
-UNKNOWN_OUTCOME = (
-    "RelayDance may or may not have received this request (the connection dropped after it "
-    "was sent), so Studio did not send it again. Check your RelayDance console, or retry."
-)
+UNKNOWN_OUTCOME = failures.UNKNOWN_OUTCOME
 
 
 def stale_after() -> timedelta:
@@ -68,13 +65,24 @@ def _key_for(generation: Generation) -> str | None:
         return None
 
 
-def fail(generation_pk: int, message: str, *, from_status=None, **extra) -> int:
+def fail(generation_pk: int, message: str, args: dict | None = None, *, from_status=None, **extra) -> int:
+    """Settle as failed. `message` is English with `%(name)s` placeholders for `args` (see
+    studio.failures): each viewer reads it in their own language; the log keeps English."""
     qs = Generation.objects.filter(pk=generation_pk)
     qs = qs.filter(status=from_status) if from_status else qs.exclude(status__in=[S.READY, S.FAILED])
-    done = bump(qs, status=S.FAILED, error=message, finished_at=timezone.now(), claimed_at=None, next_poll_at=None, **extra)
+    done = bump(qs, status=S.FAILED, error=message, error_args=args or {}, finished_at=timezone.now(),
+                claimed_at=None, next_poll_at=None, **extra)
     if done:
-        log.info("generation=%s failed: %s", generation_pk, message)
+        log.info("generation=%s failed: %s", _code(generation_pk), failures.failure_text(message, args, translate=False))
     return done
+
+
+def _code(pk: int):
+    """A generation's code for a log line (logs name generations by code, as users see them)."""
+    try:
+        return Generation.objects.filter(pk=pk).values_list("code", flat=True).first() or f"pk:{pk}"
+    except DatabaseError:  # the log line matters more than the name in it
+        return f"pk:{pk}"
 
 
 # --- submit -------------------------------------------------------------------------------
@@ -88,7 +96,7 @@ def submit_generation(pk: int) -> None:
     generation = Generation.objects.get(pk=pk)
     key = _key_for(generation)
     if key is None:
-        fail(pk, "Your RelayDance API key is missing. Add it on the API key page, then retry.")
+        fail(pk, failures.NO_KEY)
         return
     client = relaydance.get_client(key)
     try:
@@ -105,13 +113,29 @@ def submit_generation(pk: int) -> None:
         _submit_refused(generation, exc, stage="create")
     else:
         now = timezone.now()
-        bump(
+        # The task id exists only in memory now: outlast a database restart rather than lose it.
+        _outlast_database_outage(lambda: bump(
             Generation.objects.filter(pk=pk, status=S.SUBMITTING),
             status=S.RUNNING, task_id=task.task_id, upstream_status=task.raw_status, submitted_at=now,
             next_poll_at=now + timedelta(seconds=settings.POLL_FIRST_SECONDS), claimed_at=None, poll_failures=0,
-        )
+        ))
         log.info("generation=%s submitted task=%s", generation.code, task.task_id)
         pipeline.kick_sweep()
+
+
+def _outlast_database_outage(write):
+    """Run a write that must not be lost, retrying through a database restart or failover for
+    up to half the job timeout; then the error is raised."""
+    deadline = time.monotonic() + settings.Q_CLUSTER["timeout"] / 2
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("database unavailable (%s); retrying a write", type(exc).__name__)
+            connection.close()
+            time.sleep(1)
 
 
 def _build_request(client, key: str, generation: Generation) -> relaydance.GenerationRequest:
@@ -156,10 +180,11 @@ def _submit_refused(generation: Generation, exc: relaydance.RelayDanceError, *, 
             log.info("generation=%s submit deferred %.0fs: %s", generation.code, delay, type(exc).__name__)
             pipeline.kick_sweep()
         return
-    if isinstance(exc, relaydance.Unavailable) and stage == "create":
+    # A 5xx, or a 2xx we could not read, may have created the task: it is not sent again.
+    if isinstance(exc, (relaydance.Unavailable, relaydance.MalformedResponse)) and stage == "create":
         fail(generation.pk, UNKNOWN_OUTCOME)
         return
-    fail(generation.pk, failure_message(exc, stage=stage))
+    fail(generation.pk, *failure_message(exc, stage=stage))
 
 
 # --- sweep --------------------------------------------------------------------------------
@@ -210,14 +235,20 @@ def sweep() -> None:
                 transaction.on_commit(lambda: fetches.submit(_fetch_in_thread, pk))
 
             while time.monotonic() - started < budget:
-                polled = poll_due(pool, fetch=fetch_now)
-                stats["ticks"] += 1
-                stats["polled"] += polled
-                if time.monotonic() - last_housekeeping >= 5:
-                    housekeeping()
-                    last_housekeeping = time.monotonic()
-                if not polled and not Generation.objects.pending().exists():
-                    break
+                try:
+                    polled = poll_due(pool, fetch=fetch_now)
+                    stats["ticks"] += 1
+                    stats["polled"] += polled
+                    if time.monotonic() - last_housekeeping >= 5:
+                        housekeeping()
+                        last_housekeeping = time.monotonic()
+                    if not polled and not Generation.objects.pending().exists():
+                        break
+                except (OperationalError, InterfaceError) as exc:
+                    # The database restarted or failed over: reconnect on the next tick. Dying
+                    # here would keep the lease, and with it all polling, until it expires.
+                    log.warning("sweep lost the database (%s); reconnecting", type(exc).__name__)
+                    connection.close()
                 time.sleep(TICK_SECONDS)
             else:
                 keep_going = True
@@ -232,7 +263,7 @@ def _fetch_in_thread(pk: int) -> None:
     try:
         fetch_video(pk)
     except Exception:
-        log.exception("generation=%s fetch crashed; the sweep will retry it", pk)
+        log.exception("generation=%s fetch crashed; the sweep will retry it", _code(pk))
     finally:
         connection.close()
 
@@ -303,7 +334,7 @@ def apply_poll(generation: Generation, outcome, now) -> str:
         if outcome.status == "succeeded":  # no URL yet: contract §13 item 15
             generation.poll_failures += 1
             if generation.poll_failures >= 3:
-                return _settle(generation, "RelayDance said the video is finished but gave no link to it.")
+                return _settle(generation, failures.NO_VIDEO_LINK)
         else:
             generation.poll_failures = 0
         if outcome.raw_status != generation.upstream_status:
@@ -313,23 +344,23 @@ def apply_poll(generation: Generation, outcome, now) -> str:
     elif isinstance(outcome, relaydance.NotFound):
         generation.poll_failures += 1
         if generation.poll_failures >= 3:
-            return _settle(generation, "RelayDance no longer knows this task (not found).")
+            return _settle(generation, failures.TASK_NOT_FOUND)
         delay = poll_delay(generation, now)
     elif isinstance(outcome, relaydance.KeyRejected):
-        return _settle(generation, failure_message(outcome, stage="poll"))
+        return _settle(generation, *failure_message(outcome, stage="poll"))
     else:  # rate limited, unavailable, malformed: back off, keep following
         generation.poll_failures += 1
         retry_after = getattr(outcome, "retry_after", None)
         delay = retry_after or min(poll_delay(generation, now) * 2**generation.poll_failures, 60)
     if now > deadline:
         minutes = settings.GENERATION_DEADLINE_SECONDS // 60
-        return _settle(generation, f"Timed out: RelayDance did not finish within {minutes} minutes.")
+        return _settle(generation, failures.TIMED_OUT, {"minutes": minutes})
     generation.next_poll_at = now + timedelta(seconds=delay)
     return "running"
 
 
-def _settle(generation: Generation, message: str) -> str:
-    fail(generation.pk, message, from_status=S.RUNNING, polls=generation.polls)
+def _settle(generation: Generation, message: str, args: dict | None = None) -> str:
+    fail(generation.pk, message, args, from_status=S.RUNNING, polls=generation.polls)
     return "settled"
 
 
@@ -386,13 +417,13 @@ def fetch_video(pk: int) -> None:
             _refresh_or_fail(generation)
             return
         except relaydance.TooLarge:
-            fail(pk, f"The finished video is larger than Studio's {settings.MAX_VIDEO_MB} MB limit.", from_status=S.SUCCEEDED)
+            fail(pk, failures.TOO_LARGE, {"limit": settings.MAX_VIDEO_MB}, from_status=S.SUCCEEDED)
             return
         except relaydance.RelayDanceError as exc:
             _fetch_later(generation, exc)
             return
         if not media.looks_like_mp4(path):
-            fail(pk, "RelayDance returned a file that is not an MP4 video.", from_status=S.SUCCEEDED)
+            fail(pk, failures.NOT_MP4, from_status=S.SUCCEEDED)
             return
         duration = media.probe_duration(path)
         poster = media.make_poster(path, duration)
@@ -418,7 +449,7 @@ def _store(generation: Generation, path: Path, size: int, duration: float | None
 
 def _refresh_or_fail(generation: Generation) -> None:
     if generation.fetch_attempts >= 1:
-        fail(generation.pk, "The video link expired before Studio could save the video.", from_status=S.SUCCEEDED)
+        fail(generation.pk, failures.LINK_EXPIRED, from_status=S.SUCCEEDED)
         return
     bump(
         Generation.objects.filter(pk=generation.pk, status=S.SUCCEEDED),
@@ -430,7 +461,7 @@ def _refresh_or_fail(generation: Generation) -> None:
 def _fetch_later(generation: Generation, exc: relaydance.RelayDanceError) -> None:
     attempts = generation.fetch_attempts + 1
     if attempts >= MAX_FETCH_ATTEMPTS:
-        fail(generation.pk, f"Studio could not download the finished video: {exc.message}", from_status=S.SUCCEEDED)
+        fail(generation.pk, failures.DOWNLOAD_FAILED, {"reason": exc.message}, from_status=S.SUCCEEDED)
         return
     Generation.objects.filter(pk=generation.pk, status=S.SUCCEEDED).update(
         claimed_at=None, fetch_attempts=attempts, next_poll_at=timezone.now() + timedelta(seconds=5 * 2**attempts)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from studio import generate, hooks, views
+from studio import generate, hooks, usage_views, views
 
 studio_patterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,11 @@ studio_patterns = [
     path("g/<uuid:code>/delete/", views.delete, name="delete"),
     path("g/<uuid:code>/retry/", generate.retry, name="retry"),
     path("g/<uuid:code>/remix/", generate.remix, name="remix"),
+    path("usage/", usage_views.usage_page, name="usage"),
+    path("usage/export.csv", usage_views.usage_export, name="usage_export"),
+    path("usage/budget/", usage_views.my_budget, name="my_budget"),
+    path("usage/team/<uuid:code>/budget/", usage_views.team_budget, name="team_budget"),
+    path("quote/", usage_views.quote, name="quote"),
 ]
 
 urlpatterns = [

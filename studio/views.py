@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -27,6 +26,7 @@ from django_htmx.http import HTMX_STOP_POLLING, push_url
 
 from accounts.models import Membership
 from studio import catalogue
+from studio import health as studio_health
 from studio.forms import GenerationForm
 from studio.gallery import (
     GalleryFilters,
@@ -44,8 +44,9 @@ from studio.serve import serve_file
 CARD_CACHE_SECONDS = 3600
 _CSRF_SLOT = "csrf-slot-5b1d9e"
 # A new template or catalogue (a deploy) must not reuse cards rendered by the old one.
-_CARD_STAMP = hashlib.sha1(
+_CARD_STAMP = hashlib.sha1(  # cached cards change with their template, labels and translations
     (settings.BASE_DIR / "templates/studio/home.html").read_bytes()
+    + b"".join(path.read_bytes() for path in sorted(settings.BASE_DIR.glob("locale/*/LC_MESSAGES/django.mo")))
     + repr(sorted((spec.id, spec.label) for spec in catalogue.CATALOGUE.values())).encode()
 ).hexdigest()[:10]
 
@@ -308,10 +309,7 @@ def delete(request: HttpRequest, code) -> HttpResponse:
 @require_GET
 @never_cache
 def health(request: HttpRequest) -> HttpResponse:
-    """Liveness for the PaaS: the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok"})
+    """For the PaaS's health check (no login, no secrets): the database and the broker answer."""
+    parts = studio_health.report()
+    ok = all(state == "ok" for state in parts.values())
+    return JsonResponse({"ok": ok, **parts}, status=200 if ok else 503)

@@ -18,6 +18,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Files on disk, so worker processes started by the live tests share them with the server.
 _TMP = Path(tempfile.mkdtemp(prefix="studio-test-"))
 MEDIA_ROOT = _TMP / "media"
+_SITE_STORAGE = STORAGES["default"]  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -29,3 +30,6 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 # Unit tests run jobs inline; the live tests (STUDIO_LIVE_TESTS=1) use a real broker and worker.
 LIVE_TESTS = os.environ.get("STUDIO_LIVE_TESTS") == "1"
 Q_CLUSTER = {**Q_CLUSTER, "sync": not LIVE_TESTS}  # noqa: F405
+if LIVE_TESTS and AWS_STORAGE_BUCKET_NAME:  # noqa: F405
+    # The live suite on object storage (README "Object storage"): server and workers share it.
+    STORAGES["default"] = _SITE_STORAGE

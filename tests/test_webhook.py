@@ -73,3 +73,34 @@ def test_callback_url_only_with_public_site_url(settings, running):
     assert callback_url(running) is None
     settings.SITE_URL = "https://studio.example.com"
     assert callback_url(running) == f"https://studio.example.com/hooks/relaydance/{running.webhook_token}/"
+
+
+def test_get_and_other_methods_are_refused(client, running):
+    url = reverse("relaydance_hook", args=[running.webhook_token])
+    assert client.get(url).status_code == 405
+    assert client.put(url, "{}", content_type="application/json").status_code == 405
+
+
+def test_another_generations_token_with_this_task_id_is_rejected(client, running, alice, team):
+    other = make_generation(team, alice, status=S.RUNNING, task_id="task_other", submitted_at=timezone.now(),
+                            next_poll_at=timezone.now() + timezone.timedelta(seconds=60))
+    assert post(client, other.webhook_token, {"task_id": "task_w", "status": "succeeded"}).status_code == 404
+    running.refresh_from_db()
+    assert running.next_poll_at > timezone.now()
+
+
+def test_a_declared_huge_body_is_refused_before_reading(client, running):
+    response = post(client, running.webhook_token, {"task_id": "task_w"}, CONTENT_LENGTH=str(50 * 1024**2))
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"task_w"', b"{}", b'{"status": "succeeded"}', b"\xff\xfe"])
+def test_json_that_is_not_a_task_is_refused(client, running, body):
+    assert post(client, running.webhook_token, body).status_code in (400, 404)
+    running.refresh_from_db()
+    assert running.next_poll_at > timezone.now()
+
+
+def test_refusals_reveal_nothing(client, running):
+    response = post(client, "wrong-token", {"task_id": "task_w", "status": "succeeded"})
+    assert response.json() == {"error": "unknown"}

@@ -77,7 +77,7 @@
       if (index > 0) {
         var up = document.createElement("button");
         up.type = "button"; up.className = "btn small ghost"; up.textContent = "←";
-        up.setAttribute("aria-label", "Move earlier");
+        up.setAttribute("aria-label", list.getAttribute("data-move-label") || "Move earlier");
         up.addEventListener("click", function () { move(input, index, index - 1); renderThumbs(form); showTags(form); });
         item.appendChild(up);
       }
