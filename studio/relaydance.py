@@ -4,7 +4,8 @@ One `RelayDanceClient` (one `httpx.Client`) per base URL is shared by every user
 API key is an argument of each call and only ever travels in that request's
 `Authorization` header. Failures become typed `RelayDanceError`s whose `retryable` says
 whether trying again can help; none of them carries the key, a request object or a
-chained httpx exception. Django is only imported inside `base_url_for_key()`.
+chained httpx exception. Django is only imported inside `base_url_for_key()` and
+`get_client()`.
 
 Retry rules:
 - GET-like calls (`list_models`, `get_generation`, `upload_file`, `download`) retry 429,
@@ -31,7 +32,6 @@ import httpx
 
 log = logging.getLogger("studio.relaydance")
 
-TIMEOUT = httpx.Timeout(60, connect=10)
 UPLOAD_TIMEOUT = httpx.Timeout(60, connect=10, read=300)
 DOWNLOAD_SECONDS = 600
 MAX_BACKOFF_SECONDS = 60.0
@@ -353,13 +353,16 @@ class RelayDanceClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         max_get_attempts: int = 4,
+        timeout: float = 60,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.max_get_attempts = max(1, max_get_attempts)
         self._sleep = sleep
+        # `timeout` bounds each read of an API call or a download (uploads get 300 s).
+        self._timeout = httpx.Timeout(timeout, connect=min(10.0, timeout))
         self._http = httpx.Client(
             base_url=self.base_url + "/",
-            timeout=TIMEOUT,
+            timeout=self._timeout,
             limits=LIMITS,
             transport=transport,
             headers={"User-Agent": "Studio (RelayDance client)"},
@@ -458,7 +461,7 @@ class RelayDanceClient:
 
     def _call(self, method: str, path: str, *, key: str, op: str, **kwargs: Any) -> httpx.Response:
         """One attempt at an API call: a 2xx response, or a typed error."""
-        kwargs.setdefault("timeout", TIMEOUT)
+        kwargs.setdefault("timeout", self._timeout)
         request = self._http.build_request(method, path, headers=_auth(key), **kwargs)
         response = self._transmit(request, op=op)
         if response.is_success:
@@ -499,7 +502,7 @@ class RelayDanceClient:
             return Unavailable(f"The connection to {host} failed ({type(exc).__name__}).")
 
     def _download_once(self, url: str, dest: IO[bytes], max_bytes: int) -> int:
-        request = self._http.build_request("GET", url, timeout=TIMEOUT)
+        request = self._http.build_request("GET", url, timeout=self._timeout)
         response = self._transmit(request, op="download", stream=True)
         try:
             status = response.status_code
@@ -574,9 +577,11 @@ def base_url_for_key(key: str) -> str:
 
 def get_client(key: str) -> RelayDanceClient:
     """The shared client for the base URL this key belongs to (one per URL per process)."""
+    from django.conf import settings
+
     base_url = base_url_for_key(key)
     with _clients_lock:
         client = _clients.get(base_url)
         if client is None:
-            client = _clients[base_url] = RelayDanceClient(base_url)
+            client = _clients[base_url] = RelayDanceClient(base_url, timeout=settings.RELAYDANCE_TIMEOUT_SECONDS)
         return client

@@ -15,6 +15,7 @@ Tags in the prompt make behaviours reproducible for tests:
   [reject]     submit answers 400 "Sandbox: rejected as requested".
   [submit429]  submit answers 429 with Retry-After: 1; nothing is created.
 Default timings: SANDBOX_QUEUE_SECONDS as `submitted`, then SANDBOX_RUN_SECONDS as `running`.
+Fault windows (studio/sandbox/faults.py) make every call of a kind misbehave for a while.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -34,6 +36,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from studio.catalogue import CATALOGUE
+from studio.sandbox import faults
 from studio.sandbox.models import SandboxFile, SandboxTask, hash_key, prompt_tags, retry_locked
 from studio.sandbox.validation import MAX_UPLOAD_BYTES, Invalid, parse_submission, sniff_media
 from studio.sandbox.webhooks import schedule_callback
@@ -80,6 +83,27 @@ def api(method: str, *, auth: bool = True) -> Callable:
     return decorate
 
 
+def _fault_answer(fault: faults.Fault | None) -> HttpResponse | None:
+    """What a window in mode 429, 500, garbage or shape answers instead of the real thing."""
+    if fault is None:
+        return None
+    if fault.mode == "429":
+        return error(429, "Sandbox: rate limited (fault window)", retry_after=1)
+    if fault.mode == "500":
+        return error(502, "Sandbox: upstream error (fault window)")
+    if fault.mode == "garbage":
+        return HttpResponse("<html><body>502 Bad Gateway (fault window)</body></html>", content_type="text/html")
+    if fault.mode == "shape":
+        return JsonResponse({"data": ["fault window"], "status": 7}, safe=False)
+    return None
+
+
+def _linger(fault: faults.Fault | None) -> None:
+    """A slow window holds the answer back past the client's timeout."""
+    if fault is not None and fault.mode == "slow":
+        time.sleep(fault.delay)
+
+
 def _task_for(key: str, task_id: str) -> SandboxTask | None:
     return retry_locked(lambda: SandboxTask.objects.filter(task_id=task_id, key_hash=hash_key(key)).first())
 
@@ -99,6 +123,10 @@ def list_models(request: HttpRequest, key: str) -> JsonResponse:
 
 @api("POST")
 def upload(request: HttpRequest, key: str) -> JsonResponse:
+    fault = faults.active("upload")
+    if (answer := _fault_answer(fault)) is not None:
+        return answer
+    _linger(fault)
     too_big = f"Files may be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB."
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
         return error(413, too_big)  # refuse before reading the body
@@ -145,11 +173,21 @@ def create_generation(request: HttpRequest, key: str) -> JsonResponse:
         return error(429, "Sandbox: rate limited as requested", retry_after=1)
     if "reject" in tags:
         return error(400, "Sandbox: rejected as requested")
+    fault = faults.active("create", submission.prompt)
+    if fault is not None and fault.mode in ("429", "500"):
+        return _fault_answer(fault)  # refused: nothing is created
     task = SandboxTask.create_from(hash_key(key), body, queue_seconds=settings.SANDBOX_QUEUE_SECONDS,
                                    run_seconds=settings.SANDBOX_RUN_SECONDS)
+    if fault is not None and fault.mode == "fail":
+        retry_locked(lambda: SandboxTask.objects.filter(pk=task.pk).update(
+            outcome=SandboxTask.FAIL, error=faults.UPSTREAM_OUTAGE))
     if task.callback_url:
         media_url = _media_url(request, task.task_id)
         transaction.on_commit(lambda: schedule_callback(task, media_url))
+    # From here on the task exists: a garbled or late answer loses only its id.
+    if (answer := _fault_answer(fault)) is not None:
+        return answer
+    _linger(fault)
     return JsonResponse({"task_id": task.task_id, "status": "submitted"})
 
 
@@ -159,6 +197,9 @@ def generation(request: HttpRequest, key: str, task_id: str) -> JsonResponse:
     if task is None:
         return error(404, "Task not found.")
     polls, tags = task.count_poll(), task.tags
+    fault = faults.active("poll", task.body.get("prompt", ""))
+    if (answer := _fault_answer(fault)) is not None:
+        return answer
     if "429" in tags and polls % 2 == 1:
         return error(429, "Sandbox: rate limited as requested", retry_after=1)
     if "500" in tags and polls <= 2:
@@ -166,7 +207,9 @@ def generation(request: HttpRequest, key: str, task_id: str) -> JsonResponse:
     now = timezone.now()
     if task.is_due(now) and task.outcome != SandboxTask.FAIL:
         task.ensure_video()  # a poll that loses the claim reports `running` meanwhile
-    return JsonResponse(task.as_json(now, _media_url(request, task.task_id)))
+    answer = JsonResponse(task.as_json(now, _media_url(request, task.task_id)))
+    _linger(fault)
+    return answer
 
 
 @api("GET", auth=False)
@@ -174,6 +217,10 @@ def serve_media(request: HttpRequest, task_id: str) -> HttpResponse:
     task = SandboxTask.objects.filter(task_id=task_id).exclude(video="").first()
     if task is None:
         return error(404, "Video not found.")
+    fault = faults.active("media", task.body.get("prompt", ""))
+    if (answer := _fault_answer(fault)) is not None:
+        return answer
+    _linger(fault)
     return _serve(request, task.video.name, "video/mp4")
 
 

@@ -76,6 +76,7 @@ def worker(django_db_setup, live_server, django_db_blocker, tmp_path_factory):
         "Q_RETRY": "30",
         "SWEEP_BUDGET_SECONDS": "8",
         "WEBHOOKS_ENABLED": "0",
+        "RELAYDANCE_TIMEOUT_SECONDS": "8",  # the fault tests' slow upstream answers after 10 s
         "LOG_LEVEL": "INFO",
     }
     log = tmp_path_factory.mktemp("worker") / "qcluster.log"
@@ -130,6 +131,39 @@ def shot(page):
     ARTIFACTS.mkdir(exist_ok=True)
 
     def take(name: str, target=None):
-        (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        # caret="initial": hiding the caret leaves style="" on every input, which htmx then
+        # copies while swapping, and the CSP (rightly) blocks: a violation of the test's own making.
+        (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
 
     return take
+
+
+# Chromium reports a CSP violation both as a console error ("Refused to …") and as a
+# `securitypolicyviolation` event, which this script forwards to the console too.
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", e =>
+  console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.documentURI}` +
+                ` from ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} ${e.sample}`));"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request, monkeypatch):
+    """Every browser context a test opens (its `page`, or `browser.new_context()`) reports
+    Content-Security-Policy violations; any one fails the test."""
+    found: list[str] = []
+    if not {"page", "browser", "context"} & set(request.fixturenames):
+        yield found
+        return
+    browser = request.getfixturevalue("browser")
+    original = browser.new_context
+
+    def watched_context(*args, **kwargs):
+        context = original(*args, **kwargs)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", lambda msg: found.append(f"{msg.text} ({msg.location.get('url')}:"
+                                                       f"{msg.location.get('lineNumber')}:{msg.location.get('columnNumber')})") if (
+            msg.text.startswith("CSP violation") or "Content Security Policy" in msg.text) else None)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", watched_context)
+    yield found
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)

@@ -130,3 +130,26 @@ def test_invited_teammate_sees_the_video_and_outsider_gets_404(browser, live_ser
     assert stranger.goto(f"{base}{detail}").status == 404
     assert stranger.goto(f"{base}{detail}video.mp4").status == 404
     expect(stranger.locator("body")).not_to_contain_text("Fireflies")
+
+
+def test_an_inline_script_is_blocked_and_reported_as_a_csp_violation(page, live_server, csp_violations):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.evaluate("""() => { const s = document.createElement("script");
+                             s.textContent = "window.__ran = true"; document.body.append(s); }""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__ran === undefined")
+    assert any("script-src" in text for text in csp_violations), csp_violations
+    csp_violations.clear()  # expected here; any other test with a violation fails
+
+
+def test_staff_use_the_admin_without_csp_violations(page, live_server):
+    ops = User.objects.create_superuser("ops@example.com", PASSWORD)
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("#id_username", "ops@example.com")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+    page.goto(f"{live_server.url}/admin/django_q/schedule/")
+    expect(page.locator("#result_list")).to_contain_text("studio-sweep")
+    page.goto(f"{live_server.url}/admin/accounts/user/{ops.pk}/change/")
+    expect(page.locator("#id_email")).to_have_value("ops@example.com")
