@@ -136,6 +136,7 @@ def restartable_postgres():
     close_old_connections()
 
 
+@pytest.mark.postgres_only
 def test_postgres_restart_during_work_loses_nothing(restartable_postgres, worker, key, alice, team, tmp_path):
     collectstatic(worker.env)
     web = Web(worker.env, tmp_path / "web.log")
