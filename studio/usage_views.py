@@ -6,9 +6,8 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -16,19 +15,12 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.models import Membership, Team
+from accounts.models import Membership
+from accounts.views import _get_owned_team
 from studio import usage
 from studio.models import Generation
 from studio.pricing import currency
 from studio.views import _current_membership, _fragment, _wants_fragment
-
-
-def _get_team_for_owner(request: HttpRequest, code) -> Team:
-    """A team the user owns: 404 for outsiders, 403 for members who are not owners."""
-    team = get_object_or_404(Team, code=code, memberships__user=request.user)
-    if not team.is_owner(request.user):
-        raise PermissionDenied
-    return team
 
 
 class BudgetForm(forms.Form):
@@ -117,28 +109,25 @@ def usage_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_POST
 def my_budget(request: HttpRequest) -> HttpResponse:
     """The user's own monthly budget (for their key, across all their teams); empty clears it."""
-    form = BudgetForm(request.POST, prefix="me")
-    if form.is_valid():
-        request.user.monthly_budget = form.cleaned_data["monthly_budget"]
-        request.user.save(update_fields=["monthly_budget"])
-        messages.success(request, _("Your monthly budget was saved.") if request.user.monthly_budget is not None
-                         else _("Your monthly budget was removed."))
-    else:
-        messages.error(request, _("Enter a budget of 0 or more, with at most two decimals."))
-    return redirect("studio:usage")
+    return _save_budget(request, request.user, "me", _("Your monthly budget was saved."),
+                        _("Your monthly budget was removed."))
 
 
 @login_required
 @require_POST
 def team_budget(request: HttpRequest, code) -> HttpResponse:
-    """A team's monthly budget: owners only; empty clears it."""
-    team = _get_team_for_owner(request, code)
-    form = BudgetForm(request.POST, prefix="team")
+    """A team's monthly budget: owners only (404 for outsiders, 403 for members); empty clears it."""
+    return _save_budget(request, _get_owned_team(request, code), "team", _("The team's monthly budget was saved."),
+                        _("The team's monthly budget was removed."))
+
+
+def _save_budget(request: HttpRequest, holder, prefix: str, saved: str, removed: str) -> HttpResponse:
+    """Set `holder.monthly_budget` (a user or a team) from the posted BudgetForm, and say so."""
+    form = BudgetForm(request.POST, prefix=prefix)
     if form.is_valid():
-        team.monthly_budget = form.cleaned_data["monthly_budget"]
-        team.save(update_fields=["monthly_budget"])
-        messages.success(request, _("The team's monthly budget was saved.") if team.monthly_budget is not None
-                         else _("The team's monthly budget was removed."))
+        holder.monthly_budget = form.cleaned_data["monthly_budget"]
+        holder.save(update_fields=["monthly_budget"])
+        messages.success(request, saved if holder.monthly_budget is not None else removed)
     else:
         messages.error(request, _("Enter a budget of 0 or more, with at most two decimals."))
     return redirect("studio:usage")
