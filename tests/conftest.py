@@ -13,25 +13,7 @@ from accounts.models import Membership, Team, User  # noqa: E402
 PASSWORD = "correct horse battery staple"
 
 
-# CI sets REQUIRE_SERVICES=1: there, a test that would skip for a missing browser, service or
-# tool fails instead, since a skip would hide a gap. Only tests marked `postgres_only` may skip,
-# on the SQLite pass (the PostgreSQL pass of the same run runs them).
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-
-
-def _on_postgres() -> bool:
-    from django.conf import settings
-
-    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if REQUIRE_SERVICES and report.skipped and not (item.get_closest_marker("postgres_only") and not _on_postgres()):
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.outcome, report.longrepr = "failed", f"skipped, but CI must run every test: {reason}"
+pytest_plugins = ["tests.require_all"]  # CI: a skipped test fails (REQUIRE_SERVICES / REQUIRE_BROWSER)
 
 
 @pytest.fixture(autouse=True)
