@@ -32,6 +32,17 @@ def test_fetch_stores_video_and_poster_and_marks_ready(succeeded, cdn, mp4_bytes
     assert "Authorization" not in route.calls.last.request.headers
 
 
+def test_clip_shorter_than_asked_still_gets_a_poster_and_its_real_duration(alice, team, cdn, mp4_bytes):
+    # Asked for 15 s, the poster would be taken at 1.5 s: past the end of this 1 s clip.
+    generation = make_generation(team, alice, status=S.SUCCEEDED, task_id="t", video_url=URL, seconds=15)
+    cdn.get(URL).respond(200, content=mp4_bytes)
+    tasks.fetch_video(generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == S.READY
+    assert generation.poster.read()[:2] == b"\xff\xd8"
+    assert generation.duration == pytest.approx(1.0, abs=0.3)
+
+
 def test_failed_download_is_retried_later_keeping_the_url(succeeded, cdn):
     cdn.get(URL).mock(side_effect=httpx.ConnectError("down"))
     tasks.fetch_video(succeeded.pk)
