@@ -1,6 +1,7 @@
 """Creating, retrying and deleting generations: the flows that span models, storage and jobs."""
 
 import logging
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,10 +29,26 @@ def enqueue_on_commit(func: str, pk: int | None = None) -> None:
     transaction.on_commit(lambda: enqueue(func, pk))
 
 
+SWEEP_QUEUED = "queued"  # the sweep lease's holder while a kicked sweep waits in the queue
+SWEEP_QUEUED_SECONDS = 15
+
+
 def kick_sweep() -> None:
-    """Start a sweep now unless one holds the lease (it keeps itself going while work is pending)."""
-    if not Lease.objects.filter(name="sweep", expires_at__gt=timezone.now()).exists():
-        enqueue_on_commit("studio.tasks.sweep")
+    """Start a sweep (on commit) unless one is running or already queued: it keeps itself
+    going while work is pending. The kick holds the sweep lease for a few seconds as "queued",
+    so a burst of kicks (500 submits, a storm of webhooks) queues one sweep, not one each; the
+    queued sweep takes the lease over, and a lost one frees it when the hold runs out."""
+    transaction.on_commit(_kick_sweep_now)
+
+
+def _kick_sweep_now() -> None:
+    now = timezone.now()
+    hold = {"holder": SWEEP_QUEUED, "expires_at": now + timedelta(seconds=SWEEP_QUEUED_SECONDS)}
+    queued = Lease.objects.filter(name="sweep", expires_at__lte=now).update(**hold)
+    if not queued:
+        _lease, queued = Lease.objects.get_or_create(name="sweep", defaults=hold)
+    if queued:
+        enqueue("studio.tasks.sweep")
 
 
 def webhooks_enabled() -> bool:

@@ -79,10 +79,11 @@ SANDBOX_CLIP_CACHE = env_bool("SANDBOX_CLIP_CACHE", False)  # benchmarks: reuse 
 
 # --- Following tasks ------------------------------------------------------------------------
 # First poll this long after submit, then every POLL_FIRST_SECONDS for a minute, 10 s up to
-# five minutes, 30 s after that; a task still unfinished after the deadline fails as timed out.
+# five minutes, 30 s after that (with webhooks on, polls only back them up: at most every
+# 15 s); a task still unfinished after the deadline fails as timed out.
 POLL_FIRST_SECONDS = float(env_str("POLL_FIRST_SECONDS", "4") or 4)
 GENERATION_DEADLINE_SECONDS = env_int("GENERATION_DEADLINE_SECONDS", 30 * 60)
-SWEEP_THREADS = env_int("SWEEP_THREADS", 8)
+SWEEP_THREADS = env_int("SWEEP_THREADS", 16)  # concurrent polls (HTTP only, no database)
 SWEEP_BUDGET_SECONDS = env_int("SWEEP_BUDGET_SECONDS", 50)
 MAX_VIDEO_MB = env_int("MAX_VIDEO_MB", 500)
 PRICE_CURRENCY = env_str("PRICE_CURRENCY", "USD")  # the price table's currency (estimates)

@@ -15,15 +15,15 @@ import socket
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from accounts.crypto import DecryptionError
@@ -37,6 +37,7 @@ from studio.failures import failure_message
 log = logging.getLogger("studio.tasks")
 S = Generation.Status
 TICK_SECONDS = 0.5
+WEBHOOK_BACKUP_POLL_SECONDS = 15.0  # with webhooks on, polls only back them up
 MAX_SUBMIT_ATTEMPTS = 5
 MAX_FETCH_ATTEMPTS = 5
 UNKNOWN_OUTCOME = failures.UNKNOWN_OUTCOME
@@ -48,10 +49,12 @@ def stale_after() -> timedelta:
 
 
 def poll_delay(generation: Generation, now) -> float:
+    """Seconds until a running task's next poll: POLL_FIRST_SECONDS for its first minute, 10 s
+    up to five minutes, 30 s after that. With webhooks on, a poll only backs up a lost or late
+    webhook, so polls come at most every WEBHOOK_BACKUP_POLL_SECONDS."""
     age = (now - (generation.submitted_at or now)).total_seconds()
-    if age < 60:
-        return settings.POLL_FIRST_SECONDS
-    return 10.0 if age < 300 else 30.0
+    delay = settings.POLL_FIRST_SECONDS if age < 60 else 10.0 if age < 300 else 30.0
+    return max(delay, WEBHOOK_BACKUP_POLL_SECONDS) if pipeline.webhooks_enabled() else delay
 
 
 def _key_for(generation: Generation) -> str | None:
@@ -117,7 +120,7 @@ def submit_generation(pk: int) -> None:
         _outlast_database_outage(lambda: bump(
             Generation.objects.filter(pk=pk, status=S.SUBMITTING),
             status=S.RUNNING, task_id=task.task_id, upstream_status=task.raw_status, submitted_at=now,
-            next_poll_at=now + timedelta(seconds=settings.POLL_FIRST_SECONDS), claimed_at=None, poll_failures=0,
+            next_poll_at=now + timedelta(seconds=poll_delay(generation, now)), claimed_at=None, poll_failures=0,
         ))
         log.info("generation=%s submitted task=%s", generation.code, task.task_id)
         pipeline.kick_sweep()
@@ -198,7 +201,7 @@ def _take_lease(holder: str, seconds: float) -> bool:
     now = timezone.now()
     Lease.objects.get_or_create(name="sweep", defaults={"expires_at": now - timedelta(seconds=1)})
     return bool(
-        Lease.objects.filter(Q(name="sweep") & (Q(expires_at__lte=now) | Q(holder=holder))).update(
+        Lease.objects.filter(Q(name="sweep") & (Q(expires_at__lte=now) | Q(holder__in=[holder, pipeline.SWEEP_QUEUED]))).update(
             holder=holder, expires_at=now + timedelta(seconds=seconds)
         )
     )
@@ -229,14 +232,21 @@ def sweep() -> None:
         with connection.execute_wrapper(count_queries), ThreadPoolExecutor(
             max_workers=settings.SWEEP_THREADS, thread_name_prefix="poll"
         ) as pool, ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch") as fetches:
-            # Finished videos are fetched right here in threads (no queue latency); the
-            # fetch job remains for retries and for anything a dead sweep left behind.
-            def fetch_now(pk: int) -> None:
-                transaction.on_commit(lambda: fetches.submit(_fetch_in_thread, pk))
+            # Finished videos are fetched right here in threads, each as soon as its poll
+            # returns (no queue latency); the fetch job remains for retries and for anything
+            # a dead sweep left behind.
+            # A success waits here until its fetch thread writes it (the row is still due
+            # and running meanwhile): later ticks must not poll it again.
+            handed_over: set[int] = set()
+
+            def fetch_now(generation: Generation) -> None:
+                handed_over.add(generation.pk)
+                fetches.submit(_fetch_in_thread, generation, handed_over)
 
             while time.monotonic() - started < budget:
+                tick_started = time.monotonic()
                 try:
-                    polled = poll_due(pool, fetch=fetch_now)
+                    polled = poll_due(pool, fetch=fetch_now, skip=handed_over)
                     stats["ticks"] += 1
                     stats["polled"] += polled
                     if time.monotonic() - last_housekeeping >= 5:
@@ -249,7 +259,9 @@ def sweep() -> None:
                     # here would keep the lease, and with it all polling, until it expires.
                     log.warning("sweep lost the database (%s); reconnecting", type(exc).__name__)
                     connection.close()
-                time.sleep(TICK_SECONDS)
+                # One tick every TICK_SECONDS: a tick that took longer (many polls under load)
+                # is followed at once, so a due poll never waits for a full extra pause.
+                time.sleep(max(0.0, TICK_SECONDS - (time.monotonic() - tick_started)))
             else:
                 keep_going = True
     finally:
@@ -257,54 +269,91 @@ def sweep() -> None:
     log.info("sweep done ticks=%(ticks)d polled=%(polled)d queries=%(queries)d", stats)
     if keep_going:
         enqueue("studio.tasks.sweep")
+    elif Generation.objects.pending().exists():  # work that came in while this sweep was ending
+        pipeline.kick_sweep()
 
 
-def _fetch_in_thread(pk: int) -> None:
+def _fetch_in_thread(generation: Generation, handed_over: set[int]) -> None:
     try:
-        fetch_video(pk)
+        if record_success(generation, claim=True):
+            _fetch_claimed(generation.pk)
     except Exception:
-        log.exception("generation=%s fetch crashed; the sweep will retry it", _code(pk))
+        log.exception("generation=%s fetch crashed; the sweep will retry it", generation.code)
     finally:
+        handed_over.discard(generation.pk)
         connection.close()
 
 
-def _enqueue_fetch(pk: int) -> None:
-    pipeline.enqueue_on_commit("studio.tasks.fetch_video", pk)
+def _record_and_enqueue_fetch(generation: Generation) -> None:
+    if record_success(generation, claim=False):
+        pipeline.enqueue_on_commit("studio.tasks.fetch_video", generation.pk)
 
 
-def poll_due(pool: ThreadPoolExecutor, limit: int = 200, fetch=_enqueue_fetch) -> int:
-    """Poll the running generations whose next poll is due; returns how many were polled.
-    Outcomes are written in two bulk updates (still running, succeeded), so the queries per
-    tick do not grow with the number of tasks. `fetch(pk)` starts a finished one's download."""
+def record_success(generation: Generation, *, claim: bool) -> int:
+    """running → succeeded, from a poll's outcome (in memory, see apply_poll). With `claim`
+    the caller fetches the video right away: the fetch's claim is taken in the same update."""
+    recorded = bump(
+        Generation.objects.filter(pk=generation.pk, status=S.RUNNING),
+        status=S.SUCCEEDED, polls=generation.polls, poll_failures=generation.poll_failures,
+        upstream_status=generation.upstream_status, video_url=generation.video_url,
+        finished_at=generation.finished_at, claimed_at=timezone.now() if claim else None,
+        next_poll_at=generation.next_poll_at,
+    )
+    if recorded:
+        log.info("generation=%s upstream succeeded after %d polls", generation.code, generation.polls)
+    return recorded
+
+
+def poll_due(pool: ThreadPoolExecutor, limit: int = 200, fetch=_record_and_enqueue_fetch,
+             skip: set[int] | frozenset = frozenset()) -> int:
+    """Poll the running generations whose next poll is due (but those in `skip`); returns
+    how many were polled. Each success goes to `fetch(generation)` as soon as its poll returns
+    (it writes the row and starts the download); the ones still running are written in one
+    bulk update when the tick's polls are done, so the sweep's queries per tick do not grow
+    with the tasks in flight."""
     now = timezone.now()
     due = list(
         Generation.objects.filter(status=S.RUNNING, next_poll_at__lte=now)
+        .exclude(pk__in=list(skip))
         .order_by("next_poll_at")
         .only("pk", "code", "creator_id", "task_id", "upstream_status", "submitted_at", "polls",
               "poll_failures", "version")[:limit]
     )
     if not due:
         return 0
+    loaded_versions = {generation.pk: generation.version for generation in due}
     keys: dict[int, str | None] = {}
     for generation in due:
         if generation.creator_id not in keys:
             keys[generation.creator_id] = _key_for(generation)
-    results = list(pool.map(lambda g: _poll_one(g, keys[g.creator_id]), due))
-    outcomes = [(g, apply_poll(g, outcome, now)) for g, outcome in zip(due, results)]
-    still_running = [g for g, result in outcomes if result == "running"]
-    succeeded = [g for g, result in outcomes if result == "succeeded"]
+    polls = {pool.submit(_poll_one, generation, keys[generation.creator_id]): generation for generation in due}
+    still_running = []
+    for done in as_completed(polls):
+        generation = polls[done]
+        result = apply_poll(generation, done.result(), timezone.now())
+        if result == "running":
+            still_running.append(generation)
+        elif result == "succeeded":
+            fetch(generation)
     if still_running:
-        Generation.objects.bulk_update(still_running, RUNNING_FIELDS)
-    if succeeded:
-        Generation.objects.bulk_update(succeeded, SUCCEEDED_FIELDS)
-        for generation in succeeded:
-            log.info("generation=%s upstream succeeded after %d polls", generation.code, generation.polls)
-            fetch(generation.pk)
+        # Rows may have moved on while this tick polled: a success written by its fetch
+        # thread, a favourite. The update skips rows no longer running and bumps versions
+        # relative to the row, so a live page never sees a version twice.
+        for generation in still_running:
+            generation.next_poll_at = _unless_hinted(generation.next_poll_at, now)
+            generation.version = F("version") + (generation.version - loaded_versions[generation.pk])
+        Generation.objects.filter(status=S.RUNNING).bulk_update(still_running, RUNNING_FIELDS)
     return len(due)
 
 
+def _unless_hinted(next_poll_at, selected_at):
+    """The planned next poll, unless a webhook moved it while this tick polled (the rows were
+    due when selected, so a later time is the hook's "poll now"): then the hint stands."""
+    return Case(When(next_poll_at__gt=selected_at, then=F("next_poll_at")),
+                default=Value(next_poll_at, output_field=DateTimeField()))
+
+
 RUNNING_FIELDS = ["polls", "poll_failures", "upstream_status", "next_poll_at", "version"]
-SUCCEEDED_FIELDS = [*RUNNING_FIELDS, "status", "video_url", "finished_at", "claimed_at"]
 
 
 def _poll_one(generation: Generation, key: str | None):
@@ -318,8 +367,8 @@ def _poll_one(generation: Generation, key: str | None):
 
 
 def apply_poll(generation: Generation, outcome, now) -> str:
-    """Record one poll on `generation` (in memory). Returns "running" or "succeeded" for the
-    caller's bulk update, or "settled" when it was already written (failed)."""
+    """Record one poll on `generation` (in memory). Returns "running" (for the caller's bulk
+    update), "succeeded" (for record_success) or "settled" when it was already written (failed)."""
     generation.polls += 1
     deadline = generation.submitted_at + timedelta(seconds=settings.GENERATION_DEADLINE_SECONDS)
     if isinstance(outcome, relaydance.Task):
@@ -327,7 +376,6 @@ def apply_poll(generation: Generation, outcome, now) -> str:
             generation.status, generation.video_url, generation.finished_at = S.SUCCEEDED, outcome.video_url, now
             generation.upstream_status, generation.claimed_at = outcome.raw_status, None
             generation.next_poll_at = now + stale_after()  # the sweep re-fetches if this one dies
-            generation.version += 1
             return "succeeded"
         if outcome.status == "failed":
             return _settle(generation, outcome.error or relaydance.GENERIC_FAILURE)
@@ -404,10 +452,14 @@ def fetch_video(pk: int) -> None:
     refreshed by polling once more."""
     now = timezone.now()
     claim = Generation.objects.filter(pk=pk, status=S.SUCCEEDED).filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - stale_after()))
-    if not claim.update(claimed_at=now):
-        return
+    if claim.update(claimed_at=now):
+        _fetch_claimed(pk)
+
+
+def _fetch_claimed(pk: int) -> None:
     generation = Generation.objects.select_related("team").get(pk=pk)
     client = relaydance.get_client("")
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="studio-fetch-") as tmp:
         path = Path(tmp) / "video.mp4"
         try:
@@ -422,15 +474,19 @@ def fetch_video(pk: int) -> None:
         except relaydance.RelayDanceError as exc:
             _fetch_later(generation, exc)
             return
+        downloaded = time.monotonic() - started
         if not media.looks_like_mp4(path):
             fail(pk, failures.NOT_MP4, from_status=S.SUCCEEDED)
             return
-        duration = media.probe_duration(path)
-        poster = media.make_poster(path, duration)
-        _store(generation, path, size, duration, poster)
+        duration, poster = media.probe_and_poster(path)
+        if _store(generation, path, size, duration, poster):
+            log.info("generation=%s ready bytes=%d duration=%s fetched in %.2fs (download %.2fs)",
+                     generation.code, size, duration, time.monotonic() - started, downloaded)
 
 
-def _store(generation: Generation, path: Path, size: int, duration: float | None, poster: bytes | None) -> None:
+def _store(generation: Generation, path: Path, size: int, duration: float | None, poster: bytes | None) -> bool:
+    """Save the video and poster and mark the row ready; False (files dropped) if the row was
+    deleted or settled meanwhile."""
     with open(path, "rb") as fh:
         generation.video.save("video.mp4", File(fh), save=False)
     if poster:
@@ -443,8 +499,8 @@ def _store(generation: Generation, path: Path, size: int, duration: float | None
     if not stored:  # deleted (or settled) while we downloaded: drop the orphan files
         for name in filter(None, [generation.video.name, generation.poster.name]):
             generation.video.storage.delete(name)
-        return
-    log.info("generation=%s ready bytes=%d duration=%s", generation.code, size, duration)
+        return False
+    return True
 
 
 def _refresh_or_fail(generation: Generation) -> None:

@@ -136,7 +136,7 @@ def test_sweep_outlives_a_lost_database_connection_and_releases_its_lease(settin
     settings.SWEEP_BUDGET_SECONDS = 2
     calls = []
 
-    def poll_due(pool, fetch=None):
+    def poll_due(pool, fetch=None, skip=()):
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("terminating connection due to administrator command")

@@ -25,6 +25,10 @@ ATTEMPTS = 3
 TIMEOUT_SECONDS = 10
 MARGIN_SECONDS = 0.2
 RENDER_WAIT_SECONDS = 30
+# One client for every callback: a new one per POST (httpx.post) builds an SSL context each
+# time, which under a burst of finishing tasks costs more CPU than the sandbox itself. No
+# keep-alive: an idle connection would pin a receiver thread (and its database connection).
+_client = httpx.Client(timeout=TIMEOUT_SECONDS, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def schedule_callback(task: SandboxTask, media_url: str) -> threading.Timer:
@@ -68,7 +72,7 @@ def deliver(pk: int, media_url: str) -> bool:
 
 def _post(url: str, payload: dict) -> bool:
     try:
-        response = httpx.post(url, json=payload, timeout=TIMEOUT_SECONDS)
+        response = _client.post(url, json=payload)
     except httpx.HTTPError as exc:
         # The URL holds the receiver's secret token: never log it.
         log.info("Sandbox webhook POST failed: %s", type(exc).__name__)
