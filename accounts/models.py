@@ -34,6 +34,12 @@ class UserManager(BaseUserManager):
         extra.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **extra)
 
+    def with_team_changes(self):
+        """Users with `team_changes`, their current team's change count (see TeamActivity;
+        None before the team's first change), and `team_changes_of`, that team."""
+        counts = TeamActivity.objects.filter(team_id=models.OuterRef("current_team_id")).values("changes")[:1]
+        return self.annotate(team_changes=models.Subquery(counts), team_changes_of=models.F("current_team_id"))
+
 
 class User(AbstractUser):
     """A person; signs in with an email address."""
@@ -107,6 +113,16 @@ class Team(models.Model):
             created_by=created_by,
             expires_at=timezone.now() + timedelta(days=settings.INVITE_TTL_DAYS),
         )
+
+
+class TeamActivity(models.Model):
+    """How many times the team's gallery has changed, counted after each change commits (see
+    studio.activity). The auth backend loads it with the user, so a live poll from a page that
+    has seen the current count answers "nothing new" without a query of its own. Apart from
+    Team so that saving a team (its name, its budget) never writes an older count back."""
+
+    team = models.OneToOneField(Team, primary_key=True, on_delete=models.CASCADE, related_name="activity")
+    changes = models.PositiveBigIntegerField(default=0)
 
 
 class Membership(models.Model):

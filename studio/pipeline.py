@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import Team, User
+from studio import activity
 from studio.forms import GenerationForm
 from studio.models import Generation, Lease, Reference
 from studio.pricing import estimate
@@ -88,6 +89,7 @@ def create_generation(user: User, team: Team, form: GenerationForm) -> tuple[Gen
             for ref in form.references:
                 _save_reference(generation, ref)
             enqueue_on_commit("studio.tasks.submit_generation", generation.pk)
+            activity.gallery_changed([team.pk])
     except IntegrityError:
         # The same form token won a race with us (double click): answer the first one.
         return Generation.objects.get(creator=user, client_token=data["client_token"]), False
@@ -129,6 +131,7 @@ def retry_generation(generation: Generation, user: User) -> Generation:
         for source in generation.references.all():
             _copy_reference(source, retry, position=source.position)
         enqueue_on_commit("studio.tasks.submit_generation", retry.pk)
+        activity.gallery_changed([retry.team_id])
     log.info("generation=%s retry of=%s", retry.code, generation.code)
     return retry
 
@@ -147,5 +150,13 @@ def delete_generation(generation: Generation) -> None:
 
 
 def bump(queryset, **changes) -> int:
-    """A conditional update that also bumps the card version, so live pages see it."""
-    return queryset.update(version=F("version") + 1, **changes)
+    """A conditional update that also bumps the card version and, once committed, the team's
+    change count, so live pages see it. The teams are read first: after the update the rows
+    may no longer match the queryset's conditions."""
+    team_ids = list(queryset.values_list("team_id", flat=True).distinct())
+    if not team_ids:
+        return 0
+    updated = queryset.update(version=F("version") + 1, **changes)
+    if updated:
+        activity.gallery_changed(team_ids)
+    return updated

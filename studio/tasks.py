@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.crypto import DecryptionError
 from accounts.models import ApiKey
-from studio import failures, media, pipeline, relaydance
+from studio import activity, failures, media, pipeline, relaydance
 from studio.catalogue import get_spec
 from studio.models import Generation, Lease, Reference
 from studio.pipeline import bump, enqueue
@@ -316,7 +316,7 @@ def poll_due(pool: ThreadPoolExecutor, limit: int = 200, fetch=_record_and_enque
         Generation.objects.filter(status=S.RUNNING, next_poll_at__lte=now)
         .exclude(pk__in=list(skip))
         .order_by("next_poll_at")
-        .only("pk", "code", "creator_id", "task_id", "upstream_status", "submitted_at", "polls",
+        .only("pk", "code", "team_id", "creator_id", "task_id", "upstream_status", "submitted_at", "polls",
               "poll_failures", "version")[:limit]
     )
     if not due:
@@ -339,10 +339,12 @@ def poll_due(pool: ThreadPoolExecutor, limit: int = 200, fetch=_record_and_enque
         # Rows may have moved on while this tick polled: a success written by its fetch
         # thread, a favourite. The update skips rows no longer running and bumps versions
         # relative to the row, so a live page never sees a version twice.
+        moved = {g.team_id for g in still_running if g.version != loaded_versions[g.pk]}
         for generation in still_running:
             generation.next_poll_at = _unless_hinted(generation.next_poll_at, now)
             generation.version = F("version") + (generation.version - loaded_versions[generation.pk])
         Generation.objects.filter(status=S.RUNNING).bulk_update(still_running, RUNNING_FIELDS)
+        activity.gallery_changed(moved)
     return len(due)
 
 

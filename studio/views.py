@@ -2,13 +2,13 @@
 
 import hashlib
 import mimetypes
+import random
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,9 +26,11 @@ from django_htmx.http import HTMX_STOP_POLLING, push_url
 
 from accounts.models import Membership
 from studio import catalogue
+from studio.activity import seen_changes
 from studio import health as studio_health
 from studio.forms import GenerationForm
 from studio.gallery import (
+    RECHECK_ONE_IN,
     GalleryFilters,
     live_changes,
     model_choices,
@@ -38,7 +40,7 @@ from studio.gallery import (
     prepare_cards,
 )
 from studio.models import Generation, Reference
-from studio.pipeline import delete_generation
+from studio.pipeline import bump, delete_generation
 from studio.serve import serve_file
 
 CARD_CACHE_SECONDS = 3600
@@ -136,6 +138,7 @@ def _render_cards(request: HttpRequest, rows: list, is_owner: bool) -> tuple[str
 
 
 def _gallery_context(request: HttpRequest, team_id: int, role: str, filters: GalleryFilters) -> dict:
+    since = seen_changes(request.user)  # loaded with the user, before the cards are read
     rows, next_cursor = page(team_id, filters)
     token, card_html = _render_cards(request, rows, is_owner=role == Membership.Role.OWNER)
     return {
@@ -146,6 +149,7 @@ def _gallery_context(request: HttpRequest, team_id: int, role: str, filters: Gal
         "query": filters.query_string(),
         "filters": filters,
         "pending": any(row.status in Generation.PENDING for row in rows),
+        "since": since,
     }
 
 
@@ -203,24 +207,34 @@ def live(request: HttpRequest) -> HttpResponse:
     """One poll for the whole page: changed cards and new team cards, as out-of-band swaps.
 
     204 when nothing changed; 286 (htmx stops this poller) once nothing on the page is pending,
-    with a slow poller swapped in that only looks for team-mates' new cards.
+    with a slow poller swapped in that only looks for team-mates' new cards. A page that has
+    seen its team's current change count (`since`, see studio.activity) gets its 204 without a
+    query; one poll in RECHECK_ONE_IN checks anyway, in case a count was lost.
     """
+    seen = request.GET.get("since", "")
+    since = seen_changes(request.user)
+    if since and seen == since and random.randrange(RECHECK_ONE_IN):
+        return HttpResponse(status=204)
     states = parse_states(request.GET.getlist("s"))
     fast = request.GET.get("fast") == "1"
     top = parse_code(request.GET.get("top"))
     filtered = any(request.GET.get(name) for name in GalleryFilters.FIELDS)
     changes = live_changes(request.user, states, top, filtered)
     keep_fast = changes.pending or changes.more_new
-    if not changes.changed and not changes.new and keep_fast == fast:
+    if not changes.changed and not changes.new and keep_fast == fast and seen == since:
         return HttpResponse(status=204)
-    found = Generation.objects.filter(pk__in=changes.changed + changes.new).select_related("creator")
-    cards = {card.pk: card for card in found.prefetch_related("references")}
-    prepare_cards(cards.values(), request.user, is_owner=_is_owner(request.user, request.user.current_team_id))
+    cards = {}
+    if changes.changed or changes.new:
+        found = Generation.objects.filter(pk__in=changes.changed + changes.new).select_related("creator")
+        cards = {card.pk: card for card in found.prefetch_related("references")}
+        prepare_cards(cards.values(), request.user, is_owner=_is_owner(request.user, request.user.current_team_id))
     context = {
         "changed": [cards[pk] for pk in changes.changed if pk in cards],
         "new_cards": [cards[pk] for pk in reversed(changes.new) if pk in cards],  # newest first
         "swap_poller": keep_fast != fast,
         "pending": keep_fast,
+        # With more new cards to come the page must check again, whatever the count says.
+        "since": "" if changes.more_new else since,
     }
     stop = fast and not keep_fast
     return _fragment(request, "studio/home.html#live", context, status=HTMX_STOP_POLLING if stop else 200)
@@ -284,7 +298,7 @@ def favourite(request: HttpRequest, code) -> HttpResponse:
     """Mark or unmark a card as a team favourite; htmx gets the card back."""
     generation = _get_generation_for_user(request, code)
     wanted = request.POST.get("favourite") == "1"
-    Generation.objects.filter(pk=generation.pk).update(favourite=wanted, version=F("version") + 1)
+    bump(Generation.objects.filter(pk=generation.pk), favourite=wanted)
     generation.refresh_from_db(fields=["favourite", "version"])
     if _wants_fragment(request):
         return _render_card(request, generation)

@@ -22,7 +22,7 @@ def test_valid_post_saves_queued_generation_and_answers_the_card(keyed_client, t
     generation = Generation.objects.get()
     assert generation.status == "queued" and generation.team == team
     assert f'id="card-{generation.code}"' in response.content.decode()
-    assert len(callbacks) == 1  # the submit job, enqueued on commit
+    assert len(callbacks) == 2  # the submit job and the team's change count, both on commit
 
 
 def test_invalid_post_shows_errors_next_to_fields_and_saves_nothing(keyed_client):

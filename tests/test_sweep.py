@@ -92,7 +92,7 @@ def test_success_hands_over_to_fetch(running, upstream, mp4_bytes, django_captur
         poll()
     running.refresh_from_db()
     assert running.status == S.SUCCEEDED and running.video_url == "https://cdn.example.com/v.mp4"
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the fetch job and the team's change count, both on commit
 
 
 def test_upstream_failure_is_shown_in_plain_words(running, upstream):
