@@ -26,8 +26,8 @@ from django_htmx.http import HTMX_STOP_POLLING, push_url
 
 from accounts.models import Membership
 from studio import catalogue
-from studio.activity import seen_changes
 from studio import health as studio_health
+from studio.activity import seen_changes
 from studio.forms import GenerationForm
 from studio.gallery import (
     RECHECK_ONE_IN,

@@ -12,8 +12,8 @@ from studio import activity, pipeline
 from studio.gallery import MAX_NEW
 from studio.models import Generation
 from tests.factories import give_key, make_generation
+from tests.test_live import HX, poll, running  # noqa: F401 (running: a fixture)
 
-HX = {"HTTP_HX_REQUEST": "true"}
 _SINCE = re.compile(r'id="live-since" name="since" value="([^"]*)"')
 
 
@@ -25,21 +25,11 @@ def since_in(html: str) -> str:
     return _SINCE.search(html).group(1)
 
 
-def poll(client, cards, *, since, top=None):
-    data = {"s": [f"{g.code}:{g.version}" for g in cards], "fast": "1", "since": since}
-    if top is not None:
-        data["top"] = str(top.code)
-    return client.get(reverse("studio:live"), data, **HX)
-
-
 @pytest.fixture
-def counted(team, alice, bob):
-    """Two pending cards and a ready top card on Alice's page, in a team that has changed before."""
-    first = make_generation(team, alice, prompt="first", status="running")
-    second = make_generation(team, bob, prompt="second", status="queued")
-    top = make_generation(team, alice, prompt="top", status="ready")
+def counted(running, team):
+    """test_live's page (two pending cards, a ready top card) in a team that has changed before."""
     TeamActivity.objects.create(team=team, changes=7)
-    return first, second, top
+    return running
 
 
 @pytest.fixture
