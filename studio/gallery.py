@@ -26,7 +26,6 @@ from studio.models import Generation
 PAGE_SIZE = 24
 MAX_NEW = 24  # new team cards sent per live poll; the rest follow on the next polls
 MAX_STATES = 200  # pending cards one live poll may ask about
-RECHECK_ONE_IN = 10  # live polls answered from the change count check anyway one time in this many
 
 CARD_KEY_FIELDS = ("pk", "code", "version", "status", "creator_id", "created")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -90,6 +90,9 @@ PRICE_CURRENCY = env_str("PRICE_CURRENCY", "USD")  # the price table's currency 
 # Webhooks need a public https SITE_URL; unset means "on exactly when SITE_URL is public".
 WEBHOOKS_ENABLED = env_bool("WEBHOOKS_ENABLED", False) if env_str("WEBHOOKS_ENABLED") else None
 WEBHOOK_MAX_BYTES = 64 * 1024
+# A live poll from a page that has seen its team's change count is answered from it, except
+# one in this many, which checks the cards anyway in case a count was lost (studio.activity).
+LIVE_RECHECK_ONE_IN = max(1, env_int("LIVE_RECHECK_ONE_IN", 10))
 
 # --- API-key encryption (independent of SECRET_KEY so either can rotate) -----------------
 STUDIO_ENCRYPTION_KEYS = env_list("STUDIO_ENCRYPTION_KEYS")

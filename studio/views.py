@@ -30,7 +30,6 @@ from studio import health as studio_health
 from studio.activity import seen_changes
 from studio.forms import GenerationForm
 from studio.gallery import (
-    RECHECK_ONE_IN,
     GalleryFilters,
     live_changes,
     model_choices,
@@ -209,11 +208,11 @@ def live(request: HttpRequest) -> HttpResponse:
     204 when nothing changed; 286 (htmx stops this poller) once nothing on the page is pending,
     with a slow poller swapped in that only looks for team-mates' new cards. A page that has
     seen its team's current change count (`since`, see studio.activity) gets its 204 without a
-    query; one poll in RECHECK_ONE_IN checks anyway, in case a count was lost.
+    query; one poll in LIVE_RECHECK_ONE_IN checks anyway, in case a count was lost.
     """
     seen = request.GET.get("since", "")
     since = seen_changes(request.user)
-    if since and seen == since and random.randrange(RECHECK_ONE_IN):
+    if since and seen == since and random.randrange(settings.LIVE_RECHECK_ONE_IN):
         return HttpResponse(status=204)
     states = parse_states(request.GET.getlist("s"))
     fast = request.GET.get("fast") == "1"

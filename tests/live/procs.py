@@ -26,6 +26,7 @@ _CLIENT_TOKEN = re.compile(r'name="client_token" value="([^"]+)"')
 _MODEL = re.compile(r'<select name="model"[^>]*>.*?<option value="([^"]+)"', re.S)
 _CARD = re.compile(r'<article id="card-([0-9a-f-]{36})" class="card is-(\w+)')
 _STATE = re.compile(r'name="s" value="([0-9a-f-]{36}):(\d+)"')
+_SINCE = re.compile(r'id="live-since" name="since" value="([^"]*)"')
 _LOG_ERROR = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback \(most recent call last\)")
 FINAL = {"ready", "failed"}
 
@@ -124,6 +125,7 @@ class StudioUser:
         self.requests: list[tuple[str, int, float]] = []
         self.cards: dict[str, str] = {}
         self.versions: dict[str, int] = {}
+        self.since = ""  # the team's change count the last live answer handed over
         self._turn = 0
 
     def close(self) -> None:
@@ -159,10 +161,14 @@ class StudioUser:
         return code
 
     def poll_live(self) -> int:
-        """One poll of the live endpoint with the pending cards' states, as the page's poller."""
+        """One poll of the live endpoint with the pending cards' states and the change count
+        the last answer handed over, as the page's poller (a 204 may come from the count alone)."""
         states = [f"{code}:{self.versions.get(code, 0)}" for code, status in self.cards.items() if status not in FINAL]
-        answer = self._call("live", "GET", "/live/", params={"s": states, "fast": "1"}, headers=self._htmx())
+        params = {"s": states, "fast": "1", "since": self.since}
+        answer = self._call("live", "GET", "/live/", params=params, headers=self._htmx())
         self._read_cards(answer.text)
+        if since := _SINCE.search(answer.text):
+            self.since = since.group(1)
         return answer.status_code
 
     def browse(self) -> None:

@@ -24,7 +24,8 @@ OK_STATUSES = {200, 201, 204, 286, 302}
 @pytest.fixture
 def cluster(worker, tmp_path):
     """Two web processes and a second worker beside the session's: two of each."""
-    env = {**worker.env, "SUBMITS_PER_MINUTE": "1000"}
+    # No live poll checks the cards "just in case": every change must move the team's count.
+    env = {**worker.env, "SUBMITS_PER_MINUTE": "1000", "LIVE_RECHECK_ONE_IN": str(10**12)}
     collectstatic(env)
     webs = [Web(env, tmp_path / f"web{i}.log") for i in (1, 2)]
     second = Worker(env, tmp_path / "qcluster2.log")
