@@ -164,6 +164,7 @@ def parse_states(values: list[str]) -> dict[uuid.UUID, int]:
 class LiveChanges:
     changed: list[int]  # pks of cards on the page whose version moved
     new: list[int]  # pks of team cards newer than the page's top card, oldest first
+    gone: list[uuid.UUID]  # codes the page asked about (pending cards, the top one) that are not the team's now
     more_new: bool  # more new cards than one poll sends
     pending: bool  # something on the page (after this poll) is still pending
 
@@ -200,7 +201,9 @@ def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filt
     `top` is the code of the page's first card: the team's cards after it are new, oldest
     first, at most MAX_NEW + 1 (the next poll sends the rest). A filtered gallery gets no new
     cards: they would have to match the filters, and the user sees them on clearing them.
-    Membership is checked in the same query and other teams' codes are dropped.
+    Membership is checked in the same query and other teams' codes are dropped. Codes asked
+    about that are not the team's cards any more (deleted) come back in `gone`, for the page
+    to drop: a deleted top card would otherwise keep new cards from ever arriving.
 
     Hand-written SQL because this runs every 2 s for every open page: the ORM took 15 times
     longer to build the query than the database took to answer it. Each part is an index
@@ -218,7 +221,7 @@ def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filt
         parts.append(_NEWER_SQL.replace("{after}", _AFTER_TOP_SQL if top else ""))
         params += [user.current_team_id, *([stored(top), user.current_team_id] if top else []), MAX_NEW + 1]
     if not parts:
-        return LiveChanges(changed=[], new=[], more_new=False, pending=False)
+        return LiveChanges(changed=[], new=[], gone=[], more_new=False, pending=False)
     tables = {"generation": Generation._meta.db_table, "membership": Membership._meta.db_table}
     sql = _LIVE_SQL.replace("{parts}", " UNION ALL ".join(parts)).format(**tables)
     with connection.cursor() as cursor:
@@ -226,9 +229,11 @@ def live_changes(user, states: dict[uuid.UUID, int], top: uuid.UUID | None, filt
         rows = [row for row in cursor.fetchall() if row[4] == user.current_team_id]
     mine = [(row, known_codes[row[1]]) for row in rows if known_codes.get(row[1]) in states]
     new = sorted((row for row in rows if row[1] not in known_codes), key=lambda row: (row[5], row[0]))
+    found = {row[1] for row in rows}
     return LiveChanges(
         changed=[row[0] for row, code in mine if row[2] != states[code]],
         new=[row[0] for row in new[:MAX_NEW]],
+        gone=[code for stored_code, code in known_codes.items() if stored_code not in found],
         more_new=len(new) > MAX_NEW,
         pending=any(row[3] in Generation.PENDING for row in [*(row for row, _code in mine), *new[:MAX_NEW]]),
     )

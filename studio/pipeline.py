@@ -141,6 +141,7 @@ def delete_generation(generation: Generation) -> None:
     files = [generation.video, generation.poster, *(ref.file for ref in generation.references.all())]
     names = [(f.storage, f.name) for f in files if f]
     generation.delete()
+    activity.gallery_changed([generation.team_id])  # open pages drop it (if pending, or their top card)
     for storage, name in names:
         try:
             storage.delete(name)

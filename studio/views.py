@@ -220,7 +220,7 @@ def live(request: HttpRequest) -> HttpResponse:
     filtered = any(request.GET.get(name) for name in GalleryFilters.FIELDS)
     changes = live_changes(request.user, states, top, filtered)
     keep_fast = changes.pending or changes.more_new
-    if not changes.changed and not changes.new and keep_fast == fast and seen == since:
+    if not changes.changed and not changes.new and not changes.gone and keep_fast == fast and seen == since:
         return HttpResponse(status=204)
     cards = {}
     if changes.changed or changes.new:
@@ -230,6 +230,7 @@ def live(request: HttpRequest) -> HttpResponse:
     context = {
         "changed": [cards[pk] for pk in changes.changed if pk in cards],
         "new_cards": [cards[pk] for pk in reversed(changes.new) if pk in cards],  # newest first
+        "gone": changes.gone,
         "swap_poller": keep_fast != fast,
         "pending": keep_fast,
         # With more new cards to come the page must check again, whatever the count says.

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from studio.gallery import MAX_NEW
 from studio.models import Generation
+from studio.pipeline import delete_generation
 from tests.factories import make_generation
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -155,7 +156,28 @@ def test_codes_of_other_teams_are_ignored(login, charlie, running):
     own = make_generation(charlie.get_current_team(), charlie, status="ready")
     response = poll(client, [first, second], top=own)
     assert response.status_code == 286  # nothing of charlie's is pending; alice's cards are not his
-    assert str(first.code) not in response.content.decode()
+    html = response.content.decode()
+    assert "<article" not in html and 'name="s"' not in html  # nothing of them but "drop it", as for a deleted card
+    assert html.count('hx-swap-oob="delete"') == 2
+
+
+def test_a_pending_card_deleted_elsewhere_is_dropped_from_the_page(login, alice, bob, running, django_capture_on_commit_callbacks):
+    first, second, top = running
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_generation(Generation.objects.get(pk=second.pk))  # bob deletes his queued card
+    html = poll(login(alice), [first, second], top=top).content.decode()
+    assert f'<div id="card-{second.code}" hx-swap-oob="delete"></div>' in html
+    assert f"card-{first.code}" not in html  # unchanged
+
+
+def test_a_deleted_top_card_is_dropped_so_new_cards_keep_coming(login, alice, bob, team, running):
+    first, _second, top = running
+    Generation.objects.filter(pk=top.pk).delete()
+    html = poll(login(alice), [first], top=top).content.decode()
+    assert f'<div id="card-{top.code}" hx-swap-oob="delete"></div>' in html
+    newer = make_generation(team, bob, prompt="after the top went", status="queued")
+    html = poll(login(alice), [first], top=first).content.decode()  # the page's next card is its top now
+    assert f'id="card-{newer.code}"' in html
 
 
 def test_malformed_states_are_ignored(login, alice, running):

@@ -9,6 +9,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from accounts.models import User
+from studio.models import Generation
+from studio.pipeline import delete_generation
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -130,6 +132,12 @@ def test_invited_teammate_sees_the_video_and_outsider_gets_404(browser, live_ser
     assert stranger.goto(f"{base}{detail}").status == 404
     assert stranger.goto(f"{base}{detail}video.mp4").status == 404
     expect(stranger.locator("body")).not_to_contain_text("Fireflies")
+
+    # The owner deletes it: the team-mate's open page drops the card at its next poll (woken
+    # here as a tab coming back to the front would be, instead of waiting 15 s).
+    delete_generation(Generation.objects.get(prompt="Fireflies over a midnight meadow"))
+    mate.evaluate("document.querySelectorAll('[data-poll]').forEach((el) => window.htmx.trigger(el, 'studio:wake'))")
+    expect(mate.locator("#gallery-grid article.card", has_text="Fireflies")).to_have_count(0)
 
 
 def test_an_inline_script_is_blocked_and_reported_as_a_csp_violation(page, live_server, csp_violations):
