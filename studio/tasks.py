@@ -234,9 +234,8 @@ def sweep() -> None:
         ) as pool, ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch") as fetches:
             # Finished videos are fetched right here in threads, each as soon as its poll
             # returns (no queue latency); the fetch job remains for retries and for anything
-            # a dead sweep left behind.
-            # A success waits here until its fetch thread writes it (the row is still due
-            # and running meanwhile): later ticks must not poll it again.
+            # a dead sweep left behind. Until its fetch thread has written the success, the
+            # row is still running and due: later ticks must not poll it again.
             handed_over: set[int] = set()
 
             def fetch_now(generation: Generation) -> None:
