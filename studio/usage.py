@@ -190,6 +190,13 @@ class Report:
     chart: Chart
 
 
+def _with_derived(row: dict) -> dict:
+    """A figures row (or the totals) with what the page derives from it: pending, the cost label."""
+    row["pending"] = row["generations"] - row["succeeded"] - row["failed"]
+    row["cost_label"] = money(row["cost"])
+    return row
+
+
 def _member_row(row: dict, names: dict) -> dict:
     creator, email = row["creator_id"], row.get("creator__email")
     name = names.get(creator) or (email.split("@")[0] if email else _("Deleted account"))
@@ -202,14 +209,10 @@ def report(team, month: Month, viewer, *, every_member: bool, memberships) -> Re
     rows = team_month(team.pk, month)
     models = list(rows.values("model").annotate(**figures()).order_by("-cost", "-seconds", "model"))
     totals = {key: sum(row[key] for row in models) for key in ("generations", "succeeded", "failed", "seconds")}
-    totals["cost"] = sum((row["cost"] for row in models), Decimal(0))
-    totals["pending"] = totals["generations"] - totals["succeeded"] - totals["failed"]
-    totals["cost_label"] = money(totals["cost"])
-    for row in models:
-        row["pending"] = row["generations"] - row["succeeded"] - row["failed"]
+    totals = _with_derived({**totals, "cost": sum((row["cost"] for row in models), Decimal(0))})
+    for row in map(_with_derived, models):
         row["share"] = round(100 * row["cost"] / totals["cost"]) if totals["cost"] else 0
-        row["cost_label"] = money(row["cost"])
-        row["label"] = catalogue.get_spec(row["model"]).label
+        row["label"] = catalogue.get_spec(row["model"]).display_label
 
     names = {m.user_id: m.user.display_name for m in memberships}
     member_rows = rows if every_member else rows.filter(creator=viewer)
@@ -222,10 +225,8 @@ def report(team, month: Month, viewer, *, every_member: bool, memberships) -> Re
     members = [_member_row({**zero, "creator_id": pk, **grouped.get(pk, {})}, names) for pk in shown]
     members += [_member_row(row, names) for pk, row in grouped.items() if pk not in shown]  # former members
     members.sort(key=lambda row: (-row["cost"], -row["seconds"], row["name"]))
-    for row in members:
+    for row in map(_with_derived, members):
         row["is_viewer"] = row["creator_id"] == viewer.pk
-        row["pending"] = row["generations"] - row["succeeded"] - row["failed"]
-        row["cost_label"] = money(row["cost"])
 
     by_day = rows.annotate(day=local_day(month)).values("day")
     days = list(by_day.annotate(**figures(

@@ -159,3 +159,9 @@ def test_usage_needs_login(client, name):
 
 def test_navigation_links_to_usage(login, alice, team):
     assert f'href="{reverse("studio:usage")}"' in login(alice).get(reverse("studio:home")).content.decode()
+
+
+def test_models_are_named_in_the_viewers_language(login, alice, team):
+    made(team, alice, "0.40", model="happyhorse-1.0-t2v")
+    page = login(alice).get(reverse("studio:usage"), headers={"accept-language": "zh-hans"}).content.decode()
+    assert "HappyHorse 1.0 文生视频" in page and "text-to-video" not in page
