@@ -114,20 +114,19 @@ class GalleryFilters(forms.Form):
 
 def model_choices(selected: str | None = None) -> list[tuple[str, str]]:
     """The catalogue's models for the model filter (no query), plus an unknown selected one."""
-    choices = [(spec.id, spec.label) for spec in catalogue.CATALOGUE.values()]
+    choices = [(spec.id, spec.display_label) for spec in catalogue.CATALOGUE.values()]
     if selected and selected not in catalogue.CATALOGUE:
         choices.append((selected, selected))
     return choices
 
 
 def prepare_cards(generations, user, *, is_owner: bool = False) -> list[Generation]:
-    """Decide per card what the viewer may do and how its model is named (for the card partial).
+    """Decide per card what the viewer may do and how long its video is (for the card partial).
 
     The creator and the team's owners may delete a card; everyone in the team may do the rest.
     """
     for generation in generations:
         generation.can_delete = is_owner or generation.creator_id == user.pk
-        generation.model_label = catalogue.get_spec(generation.model).label
         if generation.duration:
             minutes, seconds = divmod(round(generation.duration), 60)
             generation.duration_label = f"{minutes}:{seconds:02d}"

@@ -1,7 +1,6 @@
 """Template filters that show stored English values in the viewer's language."""
 
 from django import template
-from django.utils.translation import gettext
 
 from studio import catalogue
 from studio.failures import failure_text
@@ -23,4 +22,4 @@ def ratio_label(ratio: str) -> str:
 @register.filter
 def model_label(model_id: str) -> str:
     """A model's display name in the active language ("HappyHorse 1.0 图生视频")."""
-    return gettext(catalogue.get_spec(model_id).label) if model_id else ""
+    return catalogue.get_spec(model_id).display_label if model_id else ""
