@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.crypto import DecryptionError
@@ -413,24 +413,35 @@ def _settle(generation: Generation, message: str, args: dict | None = None) -> s
     return "settled"
 
 
+def needing_repair(now) -> dict[str, QuerySet]:
+    """What dead workers or lost queue messages left behind (housekeeping's work, and what
+    `manage.py requeue_stuck` lists): submits whose worker died, queued generations nobody
+    submitted, finished ones nobody is downloading. Claims younger than the job timeout
+    belong to a live worker and are left alone."""
+    stale = now - stale_after()
+    return {
+        "dead_submits": Generation.objects.filter(status=S.SUBMITTING, claimed_at__lt=stale),
+        "unsubmitted": Generation.objects.filter(status=S.QUEUED).filter(
+            Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, created__lt=now - timedelta(seconds=60))
+        ),
+        "unfetched": Generation.objects.filter(status=S.SUCCEEDED, next_poll_at__lte=now).filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
+        ),
+    }
+
+
 def housekeeping() -> None:
     """Repair what dead workers or lost queue messages left: re-enqueue submits and fetches
     that are due, and settle submits whose worker died."""
     now = timezone.now()
-    stale = now - stale_after()
-    for pk, sent in Generation.objects.filter(status=S.SUBMITTING, claimed_at__lt=stale).values_list("pk", "create_sent_at"):
+    repairs = needing_repair(now)
+    for pk, sent in repairs["dead_submits"].values_list("pk", "create_sent_at"):
         if sent is None:  # provably never sent: submit again
             bump(Generation.objects.filter(pk=pk, status=S.SUBMITTING), status=S.QUEUED, claimed_at=None, next_poll_at=now)
         else:
             fail(pk, UNKNOWN_OUTCOME, from_status=S.SUBMITTING)
-    queued = Generation.objects.filter(status=S.QUEUED).filter(
-        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, created__lt=now - timedelta(seconds=60))
-    )
-    _enqueue_batch(queued, "studio.tasks.submit_generation", now)
-    fetchable = Generation.objects.filter(status=S.SUCCEEDED, next_poll_at__lte=now).filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
-    )
-    _enqueue_batch(fetchable, "studio.tasks.fetch_video", now)
+    _enqueue_batch(repairs["unsubmitted"], "studio.tasks.submit_generation", now)
+    _enqueue_batch(repairs["unfetched"], "studio.tasks.fetch_video", now)
 
 
 def _enqueue_batch(queryset, func: str, now) -> None:

@@ -108,7 +108,7 @@ def test_running_it_twice_repairs_nothing_more(cast, enqueued):
 
 
 def test_the_dry_run_agrees_with_the_sweeps_housekeeping(cast, enqueued):
-    """The command lists with its own filters and repairs with housekeeping's: keep them in step."""
+    """What the command lists (from tasks.needing_repair) is what housekeeping repairs."""
     from studio.management.commands.requeue_stuck import stuck
 
     listed = {pk for label, qs in stuck(timezone.now()).items() if "poll now" not in label

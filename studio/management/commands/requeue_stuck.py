@@ -7,10 +7,8 @@ next poll is polled at once. A create that may have reached RelayDance is never 
 Only claims older than the job timeout are touched, so a live worker's work is left alone.
 """
 
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from studio import pipeline, tasks
@@ -20,19 +18,14 @@ S = Generation.Status
 
 
 def stuck(now) -> dict[str, QuerySet]:
-    """What needs repair, by what will be done to it. The first four mirror housekeeping's
-    filters (a test keeps them in step)."""
-    stale = now - tasks.stale_after()
-    dead_submit = Generation.objects.filter(status=S.SUBMITTING, claimed_at__lt=stale)
+    """What needs repair, by what will be done to it: housekeeping's repairs, and running
+    tasks with no poll planned."""
+    repairs = tasks.needing_repair(now)
     return {
-        "submit again (never sent)": dead_submit.filter(create_sent_at__isnull=True),
-        "fail as outcome unknown (may have been sent)": dead_submit.filter(create_sent_at__isnull=False),
-        "submit (queued, not picked up)": Generation.objects.filter(status=S.QUEUED).filter(
-            Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, created__lt=now - timedelta(seconds=60))
-        ),
-        "download again (finished upstream)": Generation.objects.filter(status=S.SUCCEEDED, next_poll_at__lte=now).filter(
-            Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
-        ),
+        "submit again (never sent)": repairs["dead_submits"].filter(create_sent_at__isnull=True),
+        "fail as outcome unknown (may have been sent)": repairs["dead_submits"].filter(create_sent_at__isnull=False),
+        "submit (queued, not picked up)": repairs["unsubmitted"],
+        "download again (finished upstream)": repairs["unfetched"],
         "poll now (running, no poll planned)": Generation.objects.filter(status=S.RUNNING, next_poll_at__isnull=True),
     }
 
