@@ -87,8 +87,9 @@ def locked_message(seconds: int) -> str:
 
 
 class ThrottledModelBackend(ModelBackend):
-    """ModelBackend that refuses a locked account or address with a message the login form
-    shows (a ValidationError raised here becomes the form's error)."""
+    """The login backend: ModelBackend that refuses a locked account or address with a message
+    the login form shows (a ValidationError raised here becomes the form's error), and loads a
+    request's user with their team's change count (`get_user`)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None or username is None:  # not a login form (e.g. the test client)
